@@ -1,0 +1,40 @@
+"""backprop: a small, fast deep-learning library on NumPy with PyTorch's vocabulary.
+
+>>> import backprop
+>>> x = backprop.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = (x ** 2).sum()
+>>> y.backward()
+>>> x.grad
+tensor([2., 4., 6.])
+"""
+
+from __future__ import annotations
+
+import numpy as _np
+
+from . import backend, random
+from .autograd import Function, enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled
+from .functional import *  # noqa: F401,F403
+from .functional import __all__ as _functional_all
+from .random import manual_seed
+from .tensor import Tensor
+
+__version__ = "0.1.0"
+
+# Dtypes, named as in PyTorch (they are NumPy dtypes).
+float16 = half = _np.dtype(_np.float16)
+float32 = float = _np.dtype(_np.float32)
+float64 = double = _np.dtype(_np.float64)
+int8 = _np.dtype(_np.int8)
+uint8 = _np.dtype(_np.uint8)
+int16 = short = _np.dtype(_np.int16)
+int32 = int = _np.dtype(_np.int32)
+int64 = long = _np.dtype(_np.int64)
+bool = _np.dtype(_np.bool_)
+
+__all__ = [
+    "Tensor", "Function", "backend", "random", "manual_seed", "no_grad", "enable_grad",
+    "set_grad_enabled", "is_grad_enabled", "gradcheck", "float16", "half", "float32", "float",
+    "float64", "double", "int8", "uint8", "int16", "short", "int32", "int", "int64", "long", "bool",
+    *_functional_all,
+]  # fmt: skip

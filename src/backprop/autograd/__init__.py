@@ -1,0 +1,10 @@
+"""Reverse-mode automatic differentiation: Function/Context, the engine, grad mode, gradcheck."""
+
+from .function import Context, Function
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import gradcheck
+
+__all__ = [
+    "Context", "Function", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
+    "gradcheck",
+]  # fmt: skip

@@ -1,0 +1,19 @@
+"""The public functions, re-exported at the top of ``backprop`` (``backprop.exp``, ``backprop.cat``).
+
+Each checks its arguments (ValueError / TypeError naming the function and the values), documents
+itself, and calls ``Op.apply``. The neural-network subset is re-exported by ``backprop.nn.functional``.
+"""
+
+from . import activation, creation, elementwise, indexing, linalg, reduction, shape
+from .activation import *  # noqa: F401,F403
+from .creation import *  # noqa: F401,F403
+from .elementwise import *  # noqa: F401,F403
+from .indexing import *  # noqa: F401,F403
+from .linalg import *  # noqa: F401,F403
+from .reduction import *  # noqa: F401,F403
+from .shape import *  # noqa: F401,F403
+
+__all__ = (
+    activation.__all__ + creation.__all__ + elementwise.__all__ + indexing.__all__
+    + linalg.__all__ + reduction.__all__ + shape.__all__
+)  # fmt: skip

@@ -1,0 +1,264 @@
+"""Shape functions: reshape, transpose, squeeze, expand, cat, split, pad..."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..ops import shape as S
+from ..ops.indexing import GetItem
+from ..tensor import Tensor
+from ._util import as_tensor, dim_tuple, one_dim, promote
+
+__all__ = [
+    "reshape", "view", "transpose", "swapaxes", "permute", "movedim", "flatten", "unflatten",
+    "squeeze", "unsqueeze", "expand", "broadcast_to", "repeat", "flip", "cat", "concat",
+    "concatenate", "stack", "split", "chunk", "unbind", "narrow", "pad",
+]  # fmt: skip
+
+
+def _sizes(shape, op: str) -> tuple:
+    """Accept ``f(x, 2, 3)`` and ``f(x, (2, 3))`` alike, as PyTorch does."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{op}: sizes must be ints, got {shape!r}")
+    return tuple(int(n) for n in shape)
+
+
+def reshape(input: Tensor, *shape) -> Tensor:
+    """A tensor with the same elements and shape ``shape`` (one size may be -1, inferred)."""
+    shape = _sizes(shape, "reshape")
+    n = input.data.size
+    known = math.prod(s for s in shape if s != -1)
+    if (
+        shape.count(-1) > 1
+        or any(s < -1 for s in shape)
+        or (n != known if -1 not in shape else known == 0 or n % known)
+    ):
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {input.shape} ({n} elements) "
+                         f"into shape {shape}")  # fmt: skip
+    if shape == input.shape:
+        return input
+    return S.Reshape.apply(input, shape=shape)
+
+
+view = reshape
+
+
+def permute(input: Tensor, *dims) -> Tensor:
+    """The dimensions reordered as ``dims`` (a permutation of ``range(ndim)``)."""
+    dims = _sizes(dims, "permute")
+    if len(dims) != input.ndim:
+        raise ValueError(f"permute: got {len(dims)} dims {dims} for a tensor with {input.ndim}")
+    norm = tuple(one_dim(d, input.ndim, "permute") for d in dims)
+    if sorted(norm) != list(range(input.ndim)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of range({input.ndim})")
+    return S.Permute.apply(input, dims=norm)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions."""
+    d0 = one_dim(dim0, input.ndim, "transpose")
+    d1 = one_dim(dim1, input.ndim, "transpose")
+    if input.ndim < 2 or d0 == d1:
+        return input
+    dims = list(range(input.ndim))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return S.Permute.apply(input, dims=tuple(dims))
+
+
+swapaxes = transpose
+
+
+def movedim(input: Tensor, source: int, destination: int) -> Tensor:
+    """Move dimension ``source`` to position ``destination``."""
+    s = one_dim(source, input.ndim, "movedim")
+    d = one_dim(destination, input.ndim, "movedim")
+    dims = [i for i in range(input.ndim) if i != s]
+    dims.insert(d, s)
+    return S.Permute.apply(input, dims=tuple(dims))
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim..end_dim`` into one."""
+    if input.ndim == 0:
+        return reshape(input, 1)
+    s = one_dim(start_dim, input.ndim, "flatten")
+    e = one_dim(end_dim, input.ndim, "flatten")
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shape = input.shape
+    return reshape(input, shape[:s] + (math.prod(shape[s : e + 1]),) + shape[e + 1 :])
+
+
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
+    """Split dimension ``dim`` into ``sizes``."""
+    d = one_dim(dim, input.ndim, "unflatten")
+    sizes = tuple(sizes)
+    if math.prod(sizes) != input.shape[d] and -1 not in sizes:
+        raise ValueError(
+            f"unflatten: sizes {sizes} do not multiply to {input.shape[d]} (dim {dim})"
+        )
+    return reshape(input, input.shape[:d] + sizes + input.shape[d + 1 :])
+
+
+def squeeze(input: Tensor, dim=None) -> Tensor:
+    """Remove dimensions of size 1 (only ``dim`` when given; a dim of other size is left alone)."""
+    axes = dim_tuple(dim, input.ndim, "squeeze")
+    shape = tuple(
+        n for i, n in enumerate(input.shape) if not (n == 1 and (axes is None or i in axes))
+    )
+    return reshape(input, shape)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at ``dim`` (``-1`` appends)."""
+    d = one_dim(dim, input.ndim + 1, "unsqueeze")
+    return reshape(input, input.shape[:d] + (1,) + input.shape[d:])
+
+
+def expand(input: Tensor, *sizes) -> Tensor:
+    """Broadcast to ``sizes`` without copying (-1 keeps a size); the gradient sums back."""
+    sizes = _sizes(sizes, "expand")
+    if len(sizes) < input.ndim:
+        raise ValueError(f"expand: {len(sizes)} sizes {sizes} for a tensor of shape {input.shape}")
+    lead = len(sizes) - input.ndim
+    shape = tuple(
+        input.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes)
+    )
+    try:
+        if np.broadcast_shapes(input.shape, shape) != shape:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"expand: cannot expand shape {input.shape} to {sizes}") from None
+    if shape == input.shape:
+        return input
+    return S.Expand.apply(input, shape=shape)
+
+
+def broadcast_to(input: Tensor, shape) -> Tensor:
+    return expand(input, tuple(shape))
+
+
+def repeat(input: Tensor, *sizes) -> Tensor:
+    """Tile the tensor ``sizes[i]`` times along each dimension (PyTorch's ``repeat``)."""
+    reps = _sizes(sizes, "repeat")
+    if len(reps) < input.ndim or any(r < 0 for r in reps):
+        raise ValueError(f"repeat: repeats {reps} do not fit a tensor of shape {input.shape}")
+    return S.Repeat.apply(input, reps=reps)
+
+
+def flip(input: Tensor, dims) -> Tensor:
+    """Reverse the order of elements along ``dims``."""
+    return S.Flip.apply(input, dims=dim_tuple(dims, input.ndim, "flip"))
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Concatenate tensors along an existing dimension; all other sizes must agree."""
+    tensors = _seq(tensors, "cat")
+    ref = tensors[0]
+    d = one_dim(dim, ref.ndim, "cat")
+    for t in tensors[1:]:
+        if (
+            t.ndim != ref.ndim
+            or t.shape[:d] + t.shape[d + 1 :] != ref.shape[:d] + ref.shape[d + 1 :]
+        ):
+            raise ValueError(f"cat: shapes {[x.shape for x in tensors]} differ outside dim {dim}")
+    return S.Cat.apply(*_common(tensors), dim=d)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Stack tensors of one shape along a new dimension."""
+    tensors = _seq(tensors, "stack")
+    if any(t.shape != tensors[0].shape for t in tensors):
+        raise ValueError(
+            f"stack: all tensors must have one shape, got {[t.shape for t in tensors]}"
+        )
+    d = one_dim(dim, tensors[0].ndim + 1, "stack")
+    return S.Stack.apply(*_common(tensors), dim=d)
+
+
+def _seq(tensors, op):
+    if isinstance(tensors, Tensor) or not len(tensors):
+        raise ValueError(f"{op}: expected a non-empty sequence of tensors")
+    return [as_tensor(t, op) for t in tensors]
+
+
+def _common(tensors):
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        dt = promote(dt, t.dtype)
+    return [t if t.dtype == dt else t.astype(dt) for t in tensors]
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The slice ``start:start+length`` along ``dim``."""
+    d = one_dim(dim, input.ndim, "narrow")
+    if start < 0:
+        start += input.shape[d]
+    if not (0 <= start and length >= 0 and start + length <= input.shape[d]):
+        raise ValueError(
+            f"narrow: [{start}, {start + length}) is outside dim {dim} of {input.shape}"
+        )
+    index = (slice(None),) * d + (slice(start, start + length),)
+    return GetItem.apply(input, index=index)
+
+
+def split(input: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Split into chunks of ``split_size`` (the last may be smaller) or of the listed sizes."""
+    d = one_dim(dim, input.ndim, "split")
+    n = input.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        sizes = [min(size, n - s) for s in range(0, n, size)] or [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise ValueError(
+                f"split: sections {sizes} do not sum to {n} (dim {dim} of {input.shape})"
+            )
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(input, d, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """Split into ``chunks`` pieces of ceil(size / chunks) elements (fewer pieces if they run out)."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    n = input.shape[one_dim(dim, input.ndim, "chunk")]
+    return split(input, max(-(-n // chunks), 1), dim)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    """The slices along ``dim``, each without that dimension."""
+    d = one_dim(dim, input.ndim, "unbind")
+    return tuple(
+        GetItem.apply(input, index=(slice(None),) * d + (i,)) for i in range(input.shape[d])
+    )
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Pad with a constant. ``pad`` lists (before, after) pairs starting from the LAST dimension,
+    as ``torch.nn.functional.pad``: ``(1, 1)`` pads the last dim, ``(1, 1, 2, 2)`` the last two."""
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: {pad} must hold pairs for at most {input.ndim} dims")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding {pad} is not supported")
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return S.Pad.apply(input, widths=tuple(widths), value=value)

@@ -1,0 +1,365 @@
+"""Elementwise arithmetic: binary ops broadcast, and their gradients are summed back (unbroadcast).
+
+Binary ops get operands of one dtype (the functional layer promotes them first); a raw constant
+(Python scalar or array that is not a Tensor) never needs a gradient.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Function
+from . import register_op
+from ._util import unbroadcast
+
+
+def _shape(a):
+    return a.shape
+
+
+@register_op("add")
+class Add(Function):
+    """y = a + b;  ga = gy, gb = gy (unbroadcast)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
+        return a + b
+
+    @staticmethod
+    def backward(ctx, gy):
+        na, nb = ctx.needs_input_grad
+        return (
+            unbroadcast(gy, ctx.shapes[0]) if na else None,
+            unbroadcast(gy, ctx.shapes[1]) if nb else None,
+        )
+
+
+@register_op("sub")
+class Sub(Function):
+    """y = a - b;  ga = gy, gb = -gy (unbroadcast)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
+        return a - b
+
+    @staticmethod
+    def backward(ctx, gy):
+        na, nb = ctx.needs_input_grad
+        return (
+            unbroadcast(gy, ctx.shapes[0]) if na else None,
+            unbroadcast(-gy, ctx.shapes[1]) if nb else None,
+        )
+
+
+@register_op("mul")
+class Mul(Function):
+    """y = a * b;  ga = gy * b, gb = gy * a (unbroadcast)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        return (
+            unbroadcast(gy * b, a.shape) if na else None,
+            unbroadcast(gy * a, b.shape) if nb else None,
+        )
+
+
+@register_op("div")
+class Div(Function):
+    """y = a / b;  ga = gy / b, gb = -gy * a / b**2 (unbroadcast)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        ga = gy / b
+        return (
+            unbroadcast(ga, a.shape) if na else None,
+            unbroadcast(-ga * a / b, b.shape) if nb else None,
+        )
+
+
+@register_op("pow")
+class Pow(Function):
+    """y = a ** b;  ga = gy * b * a**(b-1), gb = gy * y * log(a) (0 where a == 0 and b >= 0)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        y = a**b
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        xp = ctx.xp
+        a, b, y = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        ga = gb = None
+        if na:
+            ga = unbroadcast(gy * b * a ** (b - 1), a.shape)
+        if nb:
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                gb = gy * y * xp.log(a)
+            gb = xp.where((a == 0) & (b >= 0), gb.dtype.type(0), gb)
+            gb = unbroadcast(gb, b.shape)
+        return ga, gb
+
+
+@register_op("neg")
+class Neg(Function):
+    """y = -x;  gx = -gy."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, gy):
+        return -gy
+
+
+@register_op("exp")
+class Exp(Function):
+    """y = exp(x);  gx = gy * y."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = ctx.xp.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * ctx.saved_tensors[0]
+
+
+@register_op("log")
+class Log(Function):
+    """y = log(x);  gx = gy / x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with ctx.xp.errstate(divide="ignore", invalid="ignore"):
+            return ctx.xp.log(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        with ctx.xp.errstate(divide="ignore"):
+            return gy / ctx.saved_tensors[0]
+
+
+@register_op("log1p")
+class Log1p(Function):
+    """y = log(1 + x);  gx = gy / (1 + x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with ctx.xp.errstate(divide="ignore", invalid="ignore"):
+            return ctx.xp.log1p(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x = ctx.saved_tensors[0]
+        with ctx.xp.errstate(divide="ignore"):
+            return gy / (x + x.dtype.type(1))
+
+
+@register_op("sqrt")
+class Sqrt(Function):
+    """y = sqrt(x);  gx = gy / (2 y)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with ctx.xp.errstate(invalid="ignore"):
+            y = ctx.xp.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y = ctx.saved_tensors[0]
+        with ctx.xp.errstate(divide="ignore"):
+            return gy / (y + y)
+
+
+@register_op("sin")
+class Sin(Function):
+    """y = sin(x);  gx = gy * cos(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.sin(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * ctx.xp.cos(ctx.saved_tensors[0])
+
+
+@register_op("cos")
+class Cos(Function):
+    """y = cos(x);  gx = -gy * sin(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.cos(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return -gy * ctx.xp.sin(ctx.saved_tensors[0])
+
+
+@register_op("abs")
+class Abs(Function):
+    """y = |x|;  gx = gy * sign(x)  (0 at x = 0, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.abs(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * ctx.xp.sign(ctx.saved_tensors[0])
+
+
+@register_op("sign")
+class Sign(Function):
+    """y = sign(x);  gx = 0 (piecewise constant)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.xp.sign(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return ctx.xp.zeros_like(gy)
+
+
+@register_op("clamp")
+class Clamp(Function):
+    """y = min(max(x, lo), hi);  gx = gy where lo <= x <= hi, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, *, min=None, max=None):
+        ctx.save_for_backward(x)
+        ctx.bounds = (min, max)
+        return ctx.xp.clip(x, min, max)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        keep = True
+        if lo is not None:
+            keep = x >= lo
+        if hi is not None:
+            keep = keep & (x <= hi)
+        return ctx.xp.where(keep, gy, gy.dtype.type(0))
+
+
+@register_op("maximum")
+class Maximum(Function):
+    """y = max(a, b);  the gradient goes to the larger input, split in half on ties (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _minmax_backward(ctx, gy, larger=True)
+
+
+@register_op("minimum")
+class Minimum(Function):
+    """y = min(a, b);  the gradient goes to the smaller input, split in half on ties (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _minmax_backward(ctx, gy, larger=False)
+
+
+def _minmax_backward(ctx, gy, larger: bool):
+    xp = ctx.xp
+    a, b = ctx.saved_tensors
+    na, nb = ctx.needs_input_grad
+    half = gy * gy.dtype.type(0.5)
+    wins_a = a > b if larger else a < b
+    ties = a == b
+    zero = gy.dtype.type(0)
+    ga = gb = None
+    if na:
+        ga = unbroadcast(xp.where(ties, half, xp.where(wins_a, gy, zero)), _shape(a))
+    if nb:
+        gb = unbroadcast(xp.where(ties, half, xp.where(wins_a, zero, gy)), _shape(b))
+    return ga, gb
+
+
+@register_op("where")
+class Where(Function):
+    """y = cond ? a : b;  ga = gy where cond, gb = gy where not cond (unbroadcast)."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
+        return ctx.xp.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        xp = ctx.xp
+        _, na, nb = ctx.needs_input_grad
+        zero = gy.dtype.type(0)
+        return (
+            None,
+            unbroadcast(xp.where(ctx.cond, gy, zero), ctx.shapes[0]) if na else None,
+            unbroadcast(xp.where(ctx.cond, zero, gy), ctx.shapes[1]) if nb else None,
+        )
+
+
+@register_op("cast")
+class Cast(Function):
+    """y = x.astype(dtype);  gx = gy.astype(x.dtype)."""
+
+    @staticmethod
+    def forward(ctx, x, *, dtype):
+        ctx.dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy.astype(ctx.dtype)
+
+
+@register_op("clone")
+class Clone(Function):
+    """y = copy of x;  gx = gy."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy

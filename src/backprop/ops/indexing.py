@@ -1,0 +1,85 @@
+"""Indexing, gathering and masking. Backward scatters the gradient back, adding where indices repeat."""
+
+from __future__ import annotations
+
+from ..autograd.function import Function
+from . import register_op
+
+
+def is_basic_index(index) -> bool:
+    """True for ints, slices, None and Ellipsis only: such an index never repeats an element."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in items)
+
+
+@register_op("getitem")
+class GetItem(Function):
+    """y = x[index];  gx = zeros with gy added at index (repeated indices accumulate)."""
+
+    @staticmethod
+    def forward(ctx, x, *, index):
+        ctx.meta = (x.shape, x.dtype, index)
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, gy):
+        xp = ctx.xp
+        shape, dtype, index = ctx.meta
+        gx = xp.zeros(shape, dtype=dtype)
+        if is_basic_index(index):
+            gx[index] = gy
+        else:
+            xp.add.at(gx, index, gy)
+        return gx
+
+
+@register_op("gather")
+class Gather(Function):
+    """y[i][j] = x[i][index[i][j]] along dim (take_along_axis);  gx = gy scatter-added back."""
+
+    @staticmethod
+    def forward(ctx, x, index, *, dim):
+        ctx.meta = (x.shape, x.dtype, index, dim)
+        return ctx.xp.take_along_axis(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, gy):
+        xp = ctx.xp
+        shape, dtype, index, dim = ctx.meta
+        gx = xp.zeros(shape, dtype=dtype)
+        grid = list(xp.indices(index.shape, sparse=True))
+        grid[dim] = index
+        xp.add.at(gx, tuple(grid), gy)
+        return gx, None
+
+
+@register_op("index_select")
+class IndexSelect(Function):
+    """y = x.take(index, axis=dim);  gx = gy scatter-added back along dim."""
+
+    @staticmethod
+    def forward(ctx, x, index, *, dim):
+        ctx.meta = (x.shape, x.dtype, index, dim)
+        return x.take(index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, gy):
+        xp = ctx.xp
+        shape, dtype, index, dim = ctx.meta
+        gx = xp.zeros(shape, dtype=dtype)
+        xp.add.at(xp.moveaxis(gx, dim, 0), index, xp.moveaxis(gy, dim, 0))
+        return gx, None
+
+
+@register_op("masked_fill")
+class MaskedFill(Function):
+    """y = value where mask else x;  gx = gy where not mask."""
+
+    @staticmethod
+    def forward(ctx, x, mask, *, value):
+        ctx.mask = mask
+        return ctx.xp.where(mask, x.dtype.type(value), x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return ctx.xp.where(ctx.mask, gy.dtype.type(0), gy), None

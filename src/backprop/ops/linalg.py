@@ -1,0 +1,68 @@
+"""Matrix products: matmul with NumPy/PyTorch semantics, and the fused linear layer."""
+
+from __future__ import annotations
+
+from ..autograd.function import Function
+from . import register_op
+from ._util import unbroadcast
+
+
+@register_op("matmul")
+class MatMul(Function):
+    """y = a @ b (1-D, 2-D, batched, broadcast);  ga = gy @ b^T, gb = a^T @ gy (unbroadcast)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, gy):
+        xp = ctx.xp
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:
+            return (gy * b if na else None), (gy * a if nb else None)
+        # Treat vectors as matrices, as matmul itself does, then undo that on the gradients.
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = gy
+        if a.ndim == 1:
+            g2 = xp.expand_dims(g2, -2)
+        if b.ndim == 1:
+            g2 = xp.expand_dims(g2, -1)
+        ga = gb = None
+        if na:
+            ga = unbroadcast(g2 @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        if nb:
+            if b2.ndim == 2 and a2.ndim > 2:
+                # A shared weight: fold the batch into rows, one matmul instead of a batched one.
+                k = a2.shape[-1]
+                gb = a2.reshape(-1, k).T @ g2.reshape(-1, g2.shape[-1])
+            else:
+                gb = unbroadcast(xp.swapaxes(a2, -1, -2) @ g2, b2.shape)
+            gb = gb.reshape(b.shape)
+        return ga, gb
+
+
+@register_op("linear")
+class Linear(Function):
+    """y = x @ w^T + b;  gx = gy @ w, gw = gy^T @ x, gb = sum(gy) (x: (*, in), w: (out, in))."""
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        ctx.save_for_backward(x, w)
+        y = x @ w.T
+        if b is not None:
+            y += b
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        nx, nw, *nb = ctx.needs_input_grad
+        gx = gy @ w if nx else None
+        g2 = gy.reshape(-1, gy.shape[-1])
+        gw = g2.T @ x.reshape(-1, x.shape[-1]) if nw else None
+        gb = g2.sum(axis=0) if nb and nb[0] else None
+        return gx, gw, gb

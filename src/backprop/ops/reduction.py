@@ -1,0 +1,276 @@
+"""Reductions over one or several axes. ``axis`` is a tuple of non-negative ints, or None for all.
+
+Gradients are reshaped with ``expand_reduced`` so that they broadcast back against the input.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Function
+from . import register_op
+from ._util import expand_reduced
+
+
+def _count(shape, axis):
+    n = 1
+    for i, s in enumerate(shape):
+        if axis is None or i in axis:
+            n *= s
+    return n
+
+
+@register_op("sum")
+class Sum(Function):
+    """y = sum(x, axis);  gx = broadcast(gy)."""
+
+    @staticmethod
+    def forward(ctx, x, *, axis=None, keepdim=False):
+        ctx.meta = (x.shape, x.dtype, axis, keepdim)
+        return x.sum(axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, gy):
+        shape, dtype, axis, keepdim = ctx.meta
+        return ctx.xp.broadcast_to(expand_reduced(gy, shape, axis, keepdim), shape)
+
+
+@register_op("mean")
+class Mean(Function):
+    """y = mean(x, axis);  gx = broadcast(gy) / n."""
+
+    @staticmethod
+    def forward(ctx, x, *, axis=None, keepdim=False):
+        ctx.meta = (x.shape, axis, keepdim)
+        return x.mean(axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, gy):
+        shape, axis, keepdim = ctx.meta
+        g = expand_reduced(gy, shape, axis, keepdim) / gy.dtype.type(_count(shape, axis))
+        return ctx.xp.broadcast_to(g, shape)
+
+
+@register_op("amax")
+class Amax(Function):
+    """y = max(x, axis);  the gradient is shared evenly among tied maxima (as PyTorch's amax)."""
+
+    @staticmethod
+    def forward(ctx, x, *, axis=None, keepdim=False):
+        y = x.max(axis=axis, keepdims=keepdim)
+        ctx.save_for_backward(x, y)
+        ctx.meta = (axis, keepdim)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _even_backward(ctx, gy)
+
+
+@register_op("amin")
+class Amin(Function):
+    """y = min(x, axis);  the gradient is shared evenly among tied minima (as PyTorch's amin)."""
+
+    @staticmethod
+    def forward(ctx, x, *, axis=None, keepdim=False):
+        y = x.min(axis=axis, keepdims=keepdim)
+        ctx.save_for_backward(x, y)
+        ctx.meta = (axis, keepdim)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _even_backward(ctx, gy)
+
+
+def _even_backward(ctx, gy):
+    x, y = ctx.saved_tensors
+    axis, keepdim = ctx.meta
+    hit = x == expand_reduced(y, x.shape, axis, keepdim)
+    share = expand_reduced(gy, x.shape, axis, keepdim) / hit.sum(axis=axis, keepdims=True)
+    return ctx.xp.where(hit, share, gy.dtype.type(0)).astype(x.dtype, copy=False)
+
+
+@register_op("max_dim")
+class MaxDim(Function):
+    """values of max(x, dim) (PyTorch's max with dim);  the gradient goes to the returned index."""
+
+    @staticmethod
+    def forward(ctx, x, *, dim, keepdim=False):
+        return _select_forward(ctx, x, x.argmax(axis=dim), dim, keepdim)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _select_backward(ctx, gy)
+
+
+@register_op("min_dim")
+class MinDim(Function):
+    """values of min(x, dim) (PyTorch's min with dim);  the gradient goes to the returned index."""
+
+    @staticmethod
+    def forward(ctx, x, *, dim, keepdim=False):
+        return _select_forward(ctx, x, x.argmin(axis=dim), dim, keepdim)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _select_backward(ctx, gy)
+
+
+def _select_forward(ctx, x, idx, dim, keepdim):
+    xp = ctx.xp
+    idx = xp.expand_dims(idx, dim)
+    ctx.meta = (x.shape, x.dtype, idx, dim, keepdim)
+    y = xp.take_along_axis(x, idx, axis=dim)
+    return y if keepdim else y.squeeze(dim)
+
+
+def _select_backward(ctx, gy):
+    xp = ctx.xp
+    shape, dtype, idx, dim, keepdim = ctx.meta
+    gx = xp.zeros(shape, dtype=dtype)
+    xp.put_along_axis(gx, idx, gy if keepdim else xp.expand_dims(gy, dim), axis=dim)
+    return gx
+
+
+@register_op("var")
+class Var(Function):
+    """y = sum((x - mean)^2) / (n - correction);  gx = gy * 2 (x - mean) / (n - correction)."""
+
+    @staticmethod
+    def forward(ctx, x, *, axis=None, correction=1, keepdim=False):
+        xc = x - x.mean(axis=axis, keepdims=True)
+        denom = x.dtype.type(max(_count(x.shape, axis) - correction, 0))
+        with ctx.xp.errstate(divide="ignore", invalid="ignore"):
+            y = (xc * xc).sum(axis=axis, keepdims=keepdim) / denom
+        ctx.save_for_backward(xc)
+        ctx.meta = (axis, keepdim, denom)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (xc,) = ctx.saved_tensors
+        axis, keepdim, denom = ctx.meta
+        g = expand_reduced(gy, xc.shape, axis, keepdim)
+        with ctx.xp.errstate(divide="ignore", invalid="ignore"):
+            return g * xc * (xc.dtype.type(2) / denom)
+
+
+@register_op("std")
+class Std(Function):
+    """y = sqrt(var(x));  gx = gy * (x - mean) / ((n - correction) * y)."""
+
+    @staticmethod
+    def forward(ctx, x, *, axis=None, correction=1, keepdim=False):
+        xp = ctx.xp
+        xc = x - x.mean(axis=axis, keepdims=True)
+        denom = x.dtype.type(max(_count(x.shape, axis) - correction, 0))
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            y = xp.sqrt((xc * xc).sum(axis=axis, keepdims=keepdim) / denom)
+        ctx.save_for_backward(xc, y)
+        ctx.meta = (axis, keepdim, denom)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        xc, y = ctx.saved_tensors
+        axis, keepdim, denom = ctx.meta
+        g = expand_reduced(gy / y, xc.shape, axis, keepdim)
+        with ctx.xp.errstate(divide="ignore", invalid="ignore"):
+            return g * xc / denom
+
+
+@register_op("logsumexp")
+class LogSumExp(Function):
+    """y = log(sum(exp(x)));  gx = gy * exp(x - y)."""
+
+    @staticmethod
+    def forward(ctx, x, *, axis=None, keepdim=False):
+        xp = ctx.xp
+        m = x.max(axis=axis, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, x.dtype.type(0))
+        y = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
+        ctx.save_for_backward(x, y)
+        ctx.meta = axis
+        return y if keepdim else _squeeze(y, axis)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        return ctx.xp.exp(x - y) * gy.reshape(y.shape)
+
+
+def _squeeze(y, axis):
+    return y.reshape(()) if axis is None else y.squeeze(axis)
+
+
+@register_op("prod")
+class Prod(Function):
+    """y = prod(x, axis);  gx = gy * (product of the other elements), exact even with zeros."""
+
+    @staticmethod
+    def forward(ctx, x, *, axis=None, keepdim=False):
+        ctx.save_for_backward(x)
+        ctx.meta = (axis, keepdim)
+        return x.prod(axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, gy):
+        xp = ctx.xp
+        (x,) = ctx.saved_tensors
+        axis, keepdim = ctx.meta
+        g = expand_reduced(gy, x.shape, axis, keepdim)
+        # Move the reduced axes last and flatten them, then "product of the others" is the
+        # product of an exclusive cumulative product from the left and one from the right.
+        axes = tuple(range(x.ndim)) if axis is None else axis
+        rest = tuple(i for i in range(x.ndim) if i not in axes)
+        xt = x.transpose(rest + axes)
+        flat = xt.reshape(xt.shape[: len(rest)] + (-1,))
+        one = xp.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+        left = xp.cumprod(xp.concatenate([one, flat[..., :-1]], axis=-1), axis=-1)
+        right = xp.flip(
+            xp.cumprod(xp.concatenate([one, xp.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1
+        )
+        others = (left * right).reshape(xt.shape)
+        inverse = [0] * x.ndim
+        for i, a in enumerate(rest + axes):
+            inverse[a] = i
+        return g * others.transpose(inverse)
+
+
+@register_op("norm")
+class Norm(Function):
+    """y = (sum |x|^p)^(1/p) (p = inf: max |x|);  gx = gy * sign(x) |x|^(p-1) / y^(p-1)."""
+
+    @staticmethod
+    def forward(ctx, x, *, p=2.0, axis=None, keepdim=False):
+        xp = ctx.xp
+        ax = xp.abs(x)
+        if p == float("inf"):
+            y = ax.max(axis=axis, keepdims=True)
+        elif p == 2:
+            y = xp.sqrt((x * x).sum(axis=axis, keepdims=True))
+        elif p == 1:
+            y = ax.sum(axis=axis, keepdims=True)
+        else:
+            y = (ax**p).sum(axis=axis, keepdims=True) ** (1.0 / p)
+        ctx.save_for_backward(x, y)
+        ctx.meta = (p, axis)
+        return y if keepdim else _squeeze(y, axis)
+
+    @staticmethod
+    def backward(ctx, gy):
+        xp = ctx.xp
+        x, y = ctx.saved_tensors
+        p, axis = ctx.meta
+        g = gy.reshape(y.shape)
+        zero = x.dtype.type(0)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            if p == float("inf"):
+                hit = xp.abs(x) == y
+                return xp.sign(x) * hit * (g / hit.sum(axis=axis, keepdims=True))
+            if p == 1:
+                return xp.sign(x) * g
+            if p == 2:
+                gx = x * (g / y)
+            else:
+                gx = xp.sign(x) * xp.abs(x) ** (p - 1) * (g / y ** (p - 1))
+        return xp.where(y == 0, zero, gx)

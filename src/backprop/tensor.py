@@ -1,0 +1,675 @@
+"""`Tensor`: an n-dimensional array (a NumPy array in ``.data``), its gradient, and the op that made it.
+
+Its methods and operators call the public functions (``backprop.functional``), which check arguments
+and call the ops. ``.data`` is the raw array (NumPy's, not a Tensor as in PyTorch): the natural handle
+in a NumPy library, and what optimisers update in place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .autograd import engine, function, grad_mode
+
+__all__ = ["Tensor"]
+
+
+def _check_grad_dtype(dtype, what="tensors"):
+    if not np.issubdtype(dtype, np.floating):
+        raise TypeError(
+            f"requires_grad: only floating-point {what} can require gradients, got {dtype}"
+        )
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    Create tensors with :func:`backprop.tensor`, :func:`backprop.zeros`, :func:`backprop.randn`...
+
+    Attributes:
+        data: the NumPy array holding the values.
+        grad: a Tensor of the same shape accumulating d(loss)/d(self) (leaves and ``retain_grad()``).
+        requires_grad: whether ops on this tensor are recorded for backward.
+
+    Example:
+        >>> x = backprop.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([2., 4.])
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __array_priority__ = 1000  # so that ndarray + Tensor calls Tensor.__radd__
+
+    def __init__(self, data, requires_grad: bool = False):
+        if isinstance(data, Tensor):
+            data = data.data
+        arr = np.asarray(data)
+        if arr.dtype == np.float64 and not isinstance(data, (np.ndarray, np.generic)):
+            arr = arr.astype(np.float32)  # Python floats default to float32, as in PyTorch
+        self.data = arr
+        self.grad = None
+        self.requires_grad = False
+        self._ctx = None
+        self._retains_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, requires_grad: bool, ctx):
+        """Fast internal constructor: ``data`` must already be an array of the right dtype."""
+        t = object.__new__(Tensor)
+        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._ctx = ctx
+        t._retains_grad = False
+        return t
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not made by a recorded op (their ``.grad`` is kept)."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        """The context of the op that made this tensor (None for leaves); ``.name`` names the op."""
+        return self._ctx
+
+    @property
+    def T(self) -> Tensor:
+        """The dimensions reversed (the transpose of a matrix)."""
+        return F.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dimensions swapped."""
+        return F.transpose(self, -2, -1)
+
+    def size(self, dim: int | None = None):
+        """The shape, or the size of one dimension."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[_fu.one_dim(dim, self.ndim, "size")]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    # ----------------------------------------------------------------- autograd
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (leaves only); returns self."""
+        if requires_grad:
+            _check_grad_dtype(self.data.dtype)
+        elif self._ctx is not None:
+            raise RuntimeError(
+                "requires_grad_: cannot turn off requires_grad on a non-leaf tensor; use detach()"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: the tensor does not require grad")
+        if self._ctx is not None:
+            self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
+
+        Args:
+            gradient: d(something)/d(self), of self's shape; may be omitted for a one-element tensor.
+            retain_graph: keep the graph's saved values so that backward can run through it again.
+
+        Gradients accumulate across calls until zeroed (``zero_grad`` or ``x.grad = None``).
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad and has no grad_fn (did you create "
+                "it under no_grad, or forget requires_grad=True on the inputs?)"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: grad can be implicitly created only for one-element outputs; "
+                    f"this tensor has shape {self.shape}, pass `gradient` of that shape"
+                )
+            g = np.ones_like(self.data)
+        else:
+            g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            if g.shape != self.shape:
+                raise ValueError(
+                    f"backward: gradient of shape {g.shape} does not match tensor of shape {self.shape}"
+                )
+            g = g.astype(self.dtype, copy=False)
+        engine.backward(self, g, retain_graph=retain_graph)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's data, cut from the graph (never requires grad)."""
+        return Tensor._make(self.data, False, None)
+
+    def detach_(self) -> Tensor:
+        self._ctx = None
+        self.requires_grad = False
+        return self
+
+    # ----------------------------------------------------------------- conversions
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only one-element tensors can be converted, got shape {self.shape}"
+            )
+        return self.data.reshape(()).item()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied). Call ``detach()`` first if it requires grad,
+        as in PyTorch: here it is allowed, and the array is read-only in spirit."""
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def astype(self, dtype) -> Tensor:
+        """A tensor of ``dtype``; differentiable between floating types."""
+        dtype = np.dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
+        if self.requires_grad and not np.issubdtype(dtype, np.floating):
+            return Tensor._make(self.data.astype(dtype), False, None)
+        return _fu.cast(self, dtype)
+
+    def to(self, dtype) -> Tensor:
+        return self.astype(dtype)
+
+    def type(self, dtype) -> Tensor:
+        return self.astype(dtype)
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    def half(self) -> Tensor:
+        return self.astype(np.float16)
+
+    def long(self) -> Tensor:
+        return self.astype(np.int64)
+
+    def int(self) -> Tensor:
+        return self.astype(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.astype(np.bool_)
+
+    def is_floating_point(self) -> bool:
+        return bool(np.issubdtype(self.data.dtype, np.floating))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if not np.issubdtype(self.data.dtype, np.integer):
+            raise TypeError(f"only integer tensors can be used as an index, got {self.dtype}")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"use .any() or .all()"
+            )
+        return bool(self.data.reshape(()))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        body = np.array2string(
+            self.data, separator=", ", precision=4, prefix="tensor(", floatmode="maxprec"
+        )
+        extra = []
+        if self.data.dtype not in (np.float32, np.int64, np.bool_):
+            extra.append(f"dtype={self.data.dtype}")
+        elif self.data.dtype == np.int64 and self.data.size == 0:
+            extra.append("dtype=int64")
+        if self._ctx is not None:
+            extra.append(f"grad_fn=<{self._ctx.name}>")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+
+    # ----------------------------------------------------------------- in-place (no graph)
+    def _inplace_ok(self, op: str) -> None:
+        if self.requires_grad and grad_mode._state.enabled:
+            raise RuntimeError(
+                f"{op}: a tensor that requires grad cannot be modified in place while grad mode "
+                f"is on; wrap the update in `with backprop.no_grad():`"
+            )
+
+    def __setitem__(self, index, value) -> None:
+        self._inplace_ok("__setitem__")
+        v = value.data if isinstance(value, Tensor) else value
+        index = tuple(i.data if isinstance(i, Tensor) else i for i in index) if isinstance(
+            index, tuple
+        ) else (index.data if isinstance(index, Tensor) else index)  # fmt: skip
+        self.data[index] = v
+
+    def zero_(self) -> Tensor:
+        self._inplace_ok("zero_")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value) -> Tensor:
+        self._inplace_ok("fill_")
+        self.data[...] = value
+        return self
+
+    def copy_(self, src) -> Tensor:
+        self._inplace_ok("copy_")
+        s = src.data if isinstance(src, Tensor) else np.asarray(src)
+        try:
+            self.data[...] = np.broadcast_to(s, self.data.shape)
+        except ValueError:
+            raise ValueError(
+                f"copy_: source of shape {s.shape} does not fit {self.shape}"
+            ) from None
+        return self
+
+    def add_(self, other, *, alpha=1) -> Tensor:
+        self._inplace_ok("add_")
+        o = other.data if isinstance(other, Tensor) else other
+        self.data += o if alpha == 1 else o * alpha
+        return self
+
+    def sub_(self, other, *, alpha=1) -> Tensor:
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other) -> Tensor:
+        self._inplace_ok("mul_")
+        self.data *= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def div_(self, other) -> Tensor:
+        self._inplace_ok("div_")
+        self.data /= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        self._inplace_ok("clamp_")
+        np.clip(self.data, min, max, out=self.data)
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        self._inplace_ok("uniform_")
+        self.data[...] = _rng().uniform(a, b, self.data.shape)
+        return self
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        self._inplace_ok("normal_")
+        self.data[...] = _rng().normal(mean, std, self.data.shape)
+        return self
+
+    # ----------------------------------------------------------------- operators
+    def __add__(self, other):
+        return F.add(self, other)
+
+    def __radd__(self, other):
+        return F.add(other, self)
+
+    def __sub__(self, other):
+        return F.sub(self, other)
+
+    def __rsub__(self, other):
+        return F.sub(other, self)
+
+    def __mul__(self, other):
+        return F.mul(self, other)
+
+    def __rmul__(self, other):
+        return F.mul(other, self)
+
+    def __truediv__(self, other):
+        return F.div(self, other)
+
+    def __rtruediv__(self, other):
+        return F.div(other, self)
+
+    def __pow__(self, other):
+        return F.pow(self, other)
+
+    def __rpow__(self, other):
+        return F.pow(other, self)
+
+    def __matmul__(self, other):
+        return F.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return F.matmul(F.as_tensor(other), self)
+
+    def __neg__(self):
+        return F.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return F.abs(self)
+
+    def __getitem__(self, index):
+        return F.getitem(self, index)
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (F.getitem(self, i) for i in range(self.data.shape[0]))
+
+    def __eq__(self, other):  # type: ignore[override]
+        return F.eq(self, other)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return F.ne(self, other)
+
+    def __lt__(self, other):
+        return F.lt(self, other)
+
+    def __le__(self, other):
+        return F.le(self, other)
+
+    def __gt__(self, other):
+        return F.gt(self, other)
+
+    def __ge__(self, other):
+        return F.ge(self, other)
+
+    def __and__(self, other):
+        return F.logical_and(self, other)
+
+    def __or__(self, other):
+        return F.logical_or(self, other)
+
+    def __invert__(self):
+        return F.logical_not(self)
+
+    # ----------------------------------------------------------------- math methods
+    def add(self, other, *, alpha=1):
+        return F.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return F.sub(self, other, alpha=alpha)
+
+    def mul(self, other):
+        return F.mul(self, other)
+
+    def div(self, other):
+        return F.div(self, other)
+
+    def pow(self, exponent):
+        return F.pow(self, exponent)
+
+    def neg(self):
+        return F.neg(self)
+
+    def matmul(self, other):
+        return F.matmul(self, other)
+
+    def mm(self, other):
+        return F.mm(self, other)
+
+    def dot(self, other):
+        return F.dot(self, other)
+
+    def exp(self):
+        return F.exp(self)
+
+    def log(self):
+        return F.log(self)
+
+    def log1p(self):
+        return F.log1p(self)
+
+    def sqrt(self):
+        return F.sqrt(self)
+
+    def rsqrt(self):
+        return F.rsqrt(self)
+
+    def square(self):
+        return F.square(self)
+
+    def reciprocal(self):
+        return F.reciprocal(self)
+
+    def sin(self):
+        return F.sin(self)
+
+    def cos(self):
+        return F.cos(self)
+
+    def abs(self):
+        return F.abs(self)
+
+    def sign(self):
+        return F.sign(self)
+
+    def clamp(self, min=None, max=None):
+        return F.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return F.maximum(self, other)
+
+    def minimum(self, other):
+        return F.minimum(self, other)
+
+    def where(self, condition, other):
+        return F.where(condition, self, other)
+
+    def clone(self):
+        return F.clone(self)
+
+    def eq(self, other):
+        return F.eq(self, other)
+
+    def ne(self, other):
+        return F.ne(self, other)
+
+    def lt(self, other):
+        return F.lt(self, other)
+
+    def le(self, other):
+        return F.le(self, other)
+
+    def gt(self, other):
+        return F.gt(self, other)
+
+    def ge(self, other):
+        return F.ge(self, other)
+
+    def isnan(self):
+        return F.isnan(self)
+
+    def isfinite(self):
+        return F.isfinite(self)
+
+    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+        return F.allclose(self, other, rtol, atol, equal_nan)
+
+    # ----------------------------------------------------------------- activations
+    def sigmoid(self):
+        return F.sigmoid(self)
+
+    def tanh(self):
+        return F.tanh(self)
+
+    def relu(self):
+        return F.relu(self)
+
+    def softmax(self, dim):
+        return F.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return F.log_softmax(self, dim)
+
+    # ----------------------------------------------------------------- reductions
+    def sum(self, dim=None, keepdim=False):
+        return F.sum(self, dim, keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return F.mean(self, dim, keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        return F.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return F.min(self, dim, keepdim)
+
+    def amax(self, dim=None, keepdim=False):
+        return F.amax(self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return F.amin(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return F.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return F.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def logsumexp(self, dim, keepdim=False):
+        return F.logsumexp(self, dim, keepdim)
+
+    def prod(self, dim=None, keepdim=False):
+        return F.prod(self, dim, keepdim)
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        return F.norm(self, p, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return F.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return F.argmin(self, dim, keepdim)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return F.topk(self, k, dim, largest, sorted)
+
+    def sort(self, dim=-1, descending=False):
+        return F.sort(self, dim, descending)
+
+    def argsort(self, dim=-1, descending=False):
+        return F.argsort(self, dim, descending)
+
+    def all(self, dim=None, keepdim=False):
+        return F.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return F.any(self, dim, keepdim)
+
+    # ----------------------------------------------------------------- shape
+    def reshape(self, *shape):
+        return F.reshape(self, *shape)
+
+    def view(self, *shape):
+        return F.reshape(self, *shape)
+
+    def view_as(self, other):
+        return F.reshape(self, other.shape)
+
+    def transpose(self, dim0, dim1):
+        return F.transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        return F.permute(self, *dims)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return F.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return F.unflatten(self, dim, sizes)
+
+    def squeeze(self, dim=None):
+        return F.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return F.unsqueeze(self, dim)
+
+    def expand(self, *sizes):
+        return F.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return F.expand(self, other.shape)
+
+    def repeat(self, *sizes):
+        return F.repeat(self, *sizes)
+
+    def flip(self, dims):
+        return F.flip(self, dims)
+
+    def split(self, split_size, dim=0):
+        return F.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return F.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return F.unbind(self, dim)
+
+    def narrow(self, dim, start, length):
+        return F.narrow(self, dim, start, length)
+
+    def gather(self, dim, index):
+        return F.gather(self, dim, index)
+
+    def index_select(self, dim, index):
+        return F.index_select(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        return F.masked_fill(self, mask, value)
+
+
+def _rng():
+    from . import random
+
+    return random.generator()
+
+
+function.Tensor = Tensor
+
+from . import functional as F  # noqa: E402  (the functions import Tensor from this module)
+from .functional import _util as _fu  # noqa: E402
