@@ -19,6 +19,8 @@ from .functional import __all__ as _functional_all
 from .random import manual_seed
 from .tensor import Tensor
 
+from . import nn  # noqa: E402  (after Tensor: nn builds on it)
+
 __version__ = "0.1.0"
 
 # Dtypes, named as in PyTorch (they are NumPy dtypes).

@@ -110,7 +110,8 @@ class Pow(Function):
             ga = unbroadcast(gy * b * a ** (b - 1), a.shape)
         if nb:
             with xp.errstate(divide="ignore", invalid="ignore"):
-                gb = gy * y * xp.log(a)
+                # asarray in y's dtype: log of a Python scalar would be a float64 scalar.
+                gb = gy * y * xp.log(xp.asarray(a, dtype=y.dtype))
             gb = xp.where((a == 0) & (b >= 0), gb.dtype.type(0), gb)
             gb = unbroadcast(gb, b.shape)
         return ga, gb

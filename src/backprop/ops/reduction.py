@@ -85,8 +85,9 @@ def _even_backward(ctx, gy):
     x, y = ctx.saved_tensors
     axis, keepdim = ctx.meta
     hit = x == expand_reduced(y, x.shape, axis, keepdim)
-    share = expand_reduced(gy, x.shape, axis, keepdim) / hit.sum(axis=axis, keepdims=True)
-    return ctx.xp.where(hit, share, gy.dtype.type(0)).astype(x.dtype, copy=False)
+    count = hit.sum(axis=axis, keepdims=True).astype(gy.dtype)
+    share = expand_reduced(gy, x.shape, axis, keepdim) / count
+    return ctx.xp.where(hit, share, gy.dtype.type(0))
 
 
 @register_op("max_dim")
@@ -266,7 +267,8 @@ class Norm(Function):
         with xp.errstate(divide="ignore", invalid="ignore"):
             if p == float("inf"):
                 hit = xp.abs(x) == y
-                return xp.sign(x) * hit * (g / hit.sum(axis=axis, keepdims=True))
+                count = hit.sum(axis=axis, keepdims=True).astype(x.dtype)
+                return xp.sign(x) * hit * (g / count)
             if p == 1:
                 return xp.sign(x) * g
             if p == 2:

@@ -1,0 +1,5 @@
+"""Neural-network building blocks: ``backprop.nn.functional`` (and, as they land, modules)."""
+
+from . import functional
+
+__all__ = ["functional"]
