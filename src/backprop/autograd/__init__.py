@@ -1,10 +1,11 @@
 """Reverse-mode automatic differentiation: Function/Context, the engine, grad mode, gradcheck."""
 
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .function import Context, Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck
 
 __all__ = [
     "Context", "Function", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
-    "gradcheck",
+    "gradcheck", "detect_anomaly", "AnomalyError", "is_anomaly_enabled",
 ]  # fmt: skip
