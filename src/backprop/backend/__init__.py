@@ -49,15 +49,15 @@ def backend_of(arrays) -> Backend:
     Raises:
         TypeError: when the arrays belong to different backends, or to none.
     """
-    from .numpy_backend import NUMPY, np
-
     found = None
     for a in arrays:
         # Fast path: plain NumPy arrays and scalars, by far the common case.
-        if type(a) is np.ndarray or isinstance(a, np.generic):
-            b = NUMPY
+        if type(a) is _ndarray:
+            b = _NUMPY
         elif a is None or isinstance(a, (bool, int, float)):
             continue
+        elif isinstance(a, _generic):
+            b = _NUMPY
         else:
             b = next((b for b in reversed(_BACKENDS.values()) if b.owns(a)), None)
             if b is None:
@@ -66,7 +66,11 @@ def backend_of(arrays) -> Backend:
             found = b
         elif b is not found:
             raise TypeError(f"backend_of: mixed backends {found.name!r} and {b.name!r} in one op")
-    return found if found is not None else NUMPY
+    return found if found is not None else _NUMPY
 
 
-from . import numpy_backend as _numpy_backend  # noqa: E402,F401  (registers NumPy)
+# NumPy is always registered; its objects are bound here for backend_of's fast path.
+from .numpy_backend import NUMPY as _NUMPY  # noqa: E402
+from .numpy_backend import np as _np  # noqa: E402
+
+_ndarray, _generic = _np.ndarray, _np.generic

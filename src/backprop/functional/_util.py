@@ -15,7 +15,7 @@ class IndexShapeError(IndexError, ValueError):
 
 
 def is_float(dtype) -> bool:
-    return np.issubdtype(dtype, np.floating)
+    return np.dtype(dtype).kind == "f"
 
 
 def dim_tuple(dim, ndim: int, op: str):
