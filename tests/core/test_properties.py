@@ -80,8 +80,8 @@ def test_reductions_match_torch(sd, op, keepdim, seed):
         t_out = tx.prod(dims[0], keepdim) if dims else tx.prod()
     elif op == "logsumexp" or dims:
         d = dims if dims else tuple(range(len(shape)))
-        b_out = getattr(bp, op)(bx, d, **kw)
-        t_out = getattr(torch, op)(tx, d, **kw)
+        b_out = getattr(bp, op)(bx, dim=d, **kw)
+        t_out = getattr(torch, op)(tx, dim=d, **kw)
     else:
         b_out = getattr(bp, op)(bx)
         t_out = getattr(torch, op)(tx)
