@@ -75,6 +75,8 @@ def test_reductions_match_torch(sd, op, keepdim, seed):
     bx = bp.tensor(x, requires_grad=True)
     tx = torch.tensor(x, requires_grad=True)
     kw = {"keepdim": keepdim}
+    if op == "norm":
+        kw["p"] = 2  # torch's default 'fro' is a matrix norm and takes exactly two dims
     if op == "prod":
         b_out = bx.prod(dims[0], keepdim) if dims else bx.prod()
         t_out = tx.prod(dims[0], keepdim) if dims else tx.prod()
