@@ -1,8 +1,17 @@
 import sys
 from pathlib import Path
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# Property tests run a bounded number of examples in `make test`; the larger profile is on demand:
+#   BACKPROP_HYPOTHESIS=thorough make test
+settings.register_profile("default", max_examples=60, deadline=None)
+settings.register_profile("thorough", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("BACKPROP_HYPOTHESIS", "default"))
 
 # The op table modules (optable*.py) are imported by name from the tests folder.
 sys.path.insert(0, str(Path(__file__).parent))

@@ -2,7 +2,7 @@
 
 import numpy as np
 import torch
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
@@ -22,7 +22,6 @@ def _pair(lib, a, b):
     return (lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True))
 
 
-@settings(max_examples=60, deadline=None)
 @given(
     shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=4),
     op=st.sampled_from(sorted(BINARY)),
@@ -57,7 +56,6 @@ def shape_and_dims(draw):
     return shape, tuple(dims)
 
 
-@settings(max_examples=80, deadline=None)
 @given(
     sd=shape_and_dims(),
     op=st.sampled_from(REDUCTIONS),

@@ -1,0 +1,37 @@
+"""The number of threads NumPy's BLAS uses: the one setting, besides the seed, that can change results.
+
+A matrix product summed by 1 thread or by 4 may round differently, so bit-identical runs need the same
+thread count (and the same BLAS build). ``set_num_threads`` uses threadpoolctl (installed with the
+``full`` extra, and with scikit-learn), imported only when called.
+"""
+
+from __future__ import annotations
+
+__all__ = ["set_num_threads", "get_num_threads"]
+
+_limiter = None
+
+
+def _threadpoolctl():
+    try:
+        import threadpoolctl
+    except ImportError:  # pragma: no cover - installed with the full and dev extras
+        raise ImportError(
+            "set_num_threads needs threadpoolctl: pip install threadpoolctl (or backprop[full]); "
+            "alternatively set OMP_NUM_THREADS before starting Python"
+        ) from None
+    return threadpoolctl
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` BLAS threads from now on (like ``torch.set_num_threads``)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
+    global _limiter
+    _limiter = _threadpoolctl().threadpool_limits(limits=n, user_api="blas")
+
+
+def get_num_threads() -> int:
+    """The number of threads NumPy's BLAS uses now."""
+    info = [i for i in _threadpoolctl().threadpool_info() if i.get("user_api") == "blas"]
+    return int(info[0]["num_threads"]) if info else 1
