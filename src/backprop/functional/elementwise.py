@@ -25,7 +25,10 @@ def add(input, other, *, alpha=1) -> Tensor:
 
 
 def sub(input, other, *, alpha=1) -> Tensor:
-    """``input - alpha * other``, broadcasting."""
+    """``input - alpha * other``, broadcasting. Bools cannot be subtracted (as in PyTorch)."""
+    for x in (input, other):
+        if isinstance(x, bool) or (isinstance(x, Tensor) and x.data.dtype == np.bool_):
+            raise TypeError("sub: subtraction with a bool operand is not supported; use ~ or logical_not")
     if alpha != 1:
         other = mul(other, alpha)
     a, b = operands(input, other, "sub")

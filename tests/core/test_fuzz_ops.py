@@ -1,0 +1,147 @@
+"""Hypothesis throws random index expressions, dtype mixes and shape-op arguments at the ops: each
+call matches PyTorch (value, dtype, gradient) or, where PyTorch refuses, raises a clear error."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+import backprop as bp
+
+
+@st.composite
+def index_case(draw):
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    parts = []
+    dim = 0
+    n_parts = draw(st.integers(1, len(shape) + 1))
+    used_ellipsis = False
+    for _ in range(n_parts):
+        kind = draw(st.sampled_from(["int", "slice", "none", "ellipsis", "array", "mask"]))
+        size = shape[dim] if dim < len(shape) else 1
+        if kind == "int":
+            parts.append(draw(st.integers(-size - 1, size)))  # may be out of range
+            dim += 1
+        elif kind == "slice":
+            start = draw(st.none() | st.integers(-size, size))
+            stop = draw(st.none() | st.integers(-size, size))
+            parts.append(slice(start, stop, draw(st.sampled_from([None, 1, 2]))))
+            dim += 1
+        elif kind == "none":
+            parts.append(None)
+        elif kind == "ellipsis" and not used_ellipsis:
+            parts.append(Ellipsis)
+            used_ellipsis = True
+            dim = len(shape)
+        elif kind == "array":
+            parts.append(draw(st.lists(st.integers(-size, size - 1), min_size=1, max_size=4)))
+            dim += 1
+        elif kind == "mask" and dim < len(shape) and not any(isinstance(p, list) for p in parts):
+            parts.append(draw(st.lists(st.booleans(), min_size=size, max_size=size)))
+            dim += 1
+    return shape, parts
+
+
+def _as_index(lib, parts):
+    out = []
+    for p in parts:
+        if isinstance(p, list):
+            dtype = lib.bool if isinstance(p[0], bool) else lib.int64
+            out.append(lib.tensor(p, dtype=dtype))
+        else:
+            out.append(p)
+    return tuple(out)
+
+
+@given(case=index_case(), seed=st.integers(0, 1000))
+def test_random_index_expressions_match_torch(case, seed):
+    shape, parts = case
+    x = np.random.default_rng(seed).standard_normal(shape)
+    tx = torch.tensor(x, requires_grad=True)
+    bx = bp.tensor(x, requires_grad=True)
+    try:
+        t_out = tx[_as_index(torch, parts)]
+    except (IndexError, RuntimeError, ValueError, TypeError):
+        with pytest.raises((IndexError, ValueError, TypeError)):
+            bx[_as_index(bp, parts)]
+        return
+    b_out = bx[_as_index(bp, parts)]
+    assert b_out.shape == tuple(t_out.shape)
+    np.testing.assert_array_equal(b_out.data, t_out.detach().numpy())
+    if b_out.numel():
+        u = np.random.default_rng(seed + 1).standard_normal(b_out.shape)
+        (b_out * bp.tensor(u)).sum().backward()
+        (t_out * torch.tensor(u)).sum().backward()
+        np.testing.assert_allclose(bx.grad.data, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+DTYPES = ["float32", "float64", "int64", "int32", "bool"]
+SCALARS = [2, 0.5, True]
+OPS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "lt": lambda a, b: a < b,
+    "maximum": lambda a, b: a.maximum(b) if hasattr(a, "maximum") else b.maximum(a),
+}
+
+
+def _make(lib, dtype, values):
+    return lib.tensor(np.asarray(values).astype(dtype))
+
+
+@given(
+    da=st.sampled_from(DTYPES),
+    db=st.sampled_from(DTYPES + SCALARS),
+    op=st.sampled_from(sorted(OPS)),
+)
+def test_dtype_promotion_matches_torch(da, db, op):
+    if op == "maximum" and not isinstance(db, str):
+        return  # torch.maximum takes tensors only; backprop also accepts a number (a superset)
+    a_vals = np.array([1, 2, 3])
+    b_vals = np.array([3, 1, 2])
+    ta = _make(torch, da, a_vals)
+    ba = _make(bp, da, a_vals)
+    if isinstance(db, str):
+        tb, bb = _make(torch, db, b_vals), _make(bp, db, b_vals)
+    else:
+        tb = bb = db
+    try:
+        t_out = OPS[op](ta, tb)
+    except (RuntimeError, TypeError):
+        with pytest.raises((TypeError, ValueError)):
+            OPS[op](ba, bb)
+        return
+    b_out = OPS[op](ba, bb)
+    assert str(b_out.dtype) == str(t_out.dtype).removeprefix("torch."), (da, db, op)
+    np.testing.assert_allclose(b_out.data.astype(float), t_out.numpy().astype(float), rtol=1e-6)
+
+
+@given(
+    shape=st.lists(st.integers(1, 4), min_size=1, max_size=4).map(tuple),
+    new=st.lists(st.integers(-1, 6), min_size=1, max_size=4).map(tuple),
+    dims=st.lists(st.integers(-5, 4), min_size=1, max_size=4).map(tuple),
+    which=st.sampled_from(["reshape", "permute", "transpose", "squeeze", "unsqueeze", "flatten"]),
+)
+def test_shape_ops_match_torch_or_raise_clearly(shape, new, dims, which):
+    x = np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape)
+    calls = {
+        "reshape": lambda t: t.reshape(*new),
+        "permute": lambda t: t.permute(*dims),
+        "transpose": lambda t: t.transpose(dims[0], dims[-1]),
+        "squeeze": lambda t: t.squeeze(dims[0]),
+        "unsqueeze": lambda t: t.unsqueeze(dims[0]),
+        "flatten": lambda t: t.flatten(dims[0], dims[-1]),
+    }
+    fn = calls[which]
+    try:
+        t_out = fn(torch.tensor(x))
+    except (RuntimeError, IndexError, ValueError, TypeError):
+        with pytest.raises((ValueError, TypeError, IndexError)):
+            fn(bp.tensor(x))
+        return
+    b_out = fn(bp.tensor(x))
+    assert b_out.shape == tuple(t_out.shape)
+    np.testing.assert_array_equal(b_out.data, t_out.numpy())
