@@ -1,5 +1,64 @@
-"""Neural-network building blocks: ``backprop.nn.functional`` (and, as they land, modules)."""
+"""Neural-network building blocks, with PyTorch's names: ``Module``, ``Parameter``, containers,
+layers, losses, ``backprop.nn.functional`` and ``backprop.nn.init``."""
 
-from . import functional
+from . import functional, init
+from .activation import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Step,
+    Tanh,
+    Threshold,
+)
+from .container import ModuleDict, ModuleList, Sequential
+from .dropout import Dropout
+from .embedding import Embedding
+from .flatten import Flatten, Unflatten
+from .linear import Identity, Linear
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    MultiMarginLoss,
+    NLLLoss,
+)
+from .module import Module
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .parameter import Parameter
+from .rbf import RBF
+from .regularization import l2_penalty
 
-__all__ = ["functional"]
+__all__ = [
+    "functional", "init", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict",
+    "Linear", "Identity", "Flatten", "Unflatten", "Embedding", "Dropout", "BatchNorm1d",
+    "BatchNorm2d", "LayerNorm", "RBF", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid",
+    "Tanh", "Softmax", "LogSoftmax", "Softplus", "Threshold", "Step", "MSELoss", "L1Loss",
+    "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "MultiMarginLoss",
+    "l2_penalty",
+]  # fmt: skip
+
+# Convolution, pooling and recurrent layers.
+from .conv import Conv1d, Conv2d  # noqa: E402
+from .pooling import (  # noqa: E402
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
+
+__all__ += [
+    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+]  # fmt: skip

@@ -19,10 +19,37 @@ from ..functional.activation import (
     tanh,
     threshold,
 )
+from ..functional.conv import conv1d, conv2d
+from ..functional.dropout import dropout
+from ..functional.embedding import embedding
 from ..functional.linalg import linear
+from ..functional.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    multi_margin_loss,
+    nll_loss,
+)
+from ..functional.normalization import batch_norm, layer_norm
+from ..functional.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from ..functional.shape import pad
 
 __all__ = [
     "elu", "gelu", "heaviside_step", "leaky_relu", "linear_activation", "log_softmax", "relu",
     "sigmoid", "silu", "softmax", "softplus", "step", "tanh", "threshold", "linear", "pad",
+    "dropout", "embedding", "batch_norm", "layer_norm", "mse_loss", "l1_loss", "huber_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
+    "multi_margin_loss",
+    "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d",
 ]  # fmt: skip

@@ -27,9 +27,16 @@ def _load_all() -> None:
     # Importing the families registers their ops.
     from . import (  # noqa: F401
         activation,
+        conv,
+        dropout,
         elementwise,
+        embedding,
         indexing,
         linalg,
+        loss,
+        normalization,
+        pooling,
+        recurrent,
         reduction,
         shape,
     )

@@ -1,0 +1,287 @@
+"""Pooling: max, average and adaptive average over (N, C, H, W); 1-D pooling is the H = 1 case.
+
+Max and average pooling loop over the KH*KW kernel taps only, each tap a strided slice of the
+(padded) input that covers every window at once: for the common 2x2 stride-2 pool that is four
+slices and three ``maximum`` calls, no im2col copy and no padding buffer. Their backward passes
+slice-assign (windows that tile the input) or slice-add (overlapping windows) per tap, never
+``np.add.at``. Max pooling keeps no index array: its backward finds, per tap, where the input equals
+the saved maximum and routes the gradient to the FIRST such tap in window order (row-major), as
+PyTorch's CPU kernel does for ties; a NaN maximum goes to the LAST NaN in the window, PyTorch's
+rule too. Adaptive average pooling is separable, ``y = Ph x Pw^T`` with fixed averaging matrices
+built from PyTorch's start/end index formula: forward and backward are two matrix products each.
+
+First-order gradients only.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Function
+from . import register_op
+
+
+def _taps(xin, KH, KW, OH, OW, sh, sw, dh, dw):
+    """The KH*KW strided slices of ``xin`` (N, C, Hp, Wp), each (N, C, OH, OW), in window order."""
+    he, we = sh * (OH - 1) + 1, sw * (OW - 1) + 1
+    return [
+        (i * dh, j * dw, xin[:, :, i * dh : i * dh + he : sh, j * dw : j * dw + we : sw])
+        for i in range(KH)
+        for j in range(KW)
+    ]
+
+
+def _padded(xp, x, pt, pb, pl, pr, value):
+    """x padded on its last two axes with ``value``, keeping x's memory order (or x itself)."""
+    if not (pt or pb or pl or pr):
+        return x
+    N, C, H, W = x.shape
+    buf = xp.full_like(x, value, shape=(N, C, H + pt + pb, W + pl + pr))
+    buf[:, :, pt : pt + H, pl : pl + W] = x
+    return buf
+
+
+def _scatter_taps(xp, gs, like, shape, geom, tiles):
+    """Sum per-tap gradients ``gs`` (each (N, C, OH, OW)) into a zero array of the padded input's
+    ``shape`` in ``like``'s memory order; ``tiles``: windows do not overlap (assign, not add)."""
+    KH, KW, OH, OW, sh, sw, dh, dw = geom
+    he, we = sh * (OH - 1) + 1, sw * (OW - 1) + 1
+    gpad = xp.zeros_like(like, shape=shape)
+    k = 0
+    for i in range(KH):
+        for j in range(KW):
+            sl = (
+                slice(None),
+                slice(None),
+                slice(i * dh, i * dh + he, sh),
+                slice(j * dw, j * dw + we, sw),
+            )
+            if tiles:
+                gpad[sl] = gs[k]
+            else:
+                gpad[sl] += gs[k]
+            k += 1
+    return gpad
+
+
+def max_masks(xp, taps, y):
+    """One boolean mask per tap: where that tap is the window's chosen maximum (PyTorch's rule)."""
+    masks = []
+    free = None  # windows not yet assigned to an earlier tap
+    for k, t in enumerate(taps):
+        m = t == y
+        if free is not None:
+            m &= free
+        if k < len(taps) - 1:
+            free = ~m if free is None else free & ~m
+        masks.append(m)
+    nan = xp.isnan(y)
+    if nan.any():
+        # PyTorch updates on every NaN it meets, so the last NaN in window order wins.
+        free = nan
+        for k in range(len(taps) - 1, -1, -1):
+            m = xp.isnan(taps[k]) & free
+            masks[k] = masks[k] & ~nan | m
+            free = free & ~m
+    return masks
+
+
+def _geometry(x, kernel_size, stride, padding, dilation, extra):
+    KH, KW = kernel_size
+    sh, sw = stride
+    ph, pw = padding
+    dh, dw = dilation
+    eh, ew = extra
+    N, C, H, W = x.shape
+    OH = (H + 2 * ph + eh - dh * (KH - 1) - 1) // sh + 1
+    OW = (W + 2 * pw + ew - dw * (KW - 1) - 1) // sw + 1
+    return KH, KW, OH, OW, sh, sw, dh, dw
+
+
+@register_op("max_pool2d")
+class MaxPool2d(Function):
+    """y = max over each window of x padded with -inf;  gx = gy routed to the window's argmax.
+
+    ``extra`` (h, w) pads the bottom/right further so that ceil_mode's last windows fit.
+    A 3-D input (N, C, L) is max_pool1d.
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, kernel_size, stride, padding, dilation, extra=(0, 0)):
+        xp = ctx.xp
+        ctx.one_d = x.ndim == 3
+        if ctx.one_d:
+            x = x[:, :, None, :]
+        geom = _geometry(x, kernel_size, stride, padding, dilation, extra)
+        ph, pw = padding
+        xin = _padded(xp, x, ph, ph + extra[0], pw, pw + extra[1], -xp.inf)
+        taps = [t for _, _, t in _taps(xin, *geom)]
+        y = taps[0].copy(order="K")  # keep the input's memory order (a conv's CHWN)
+        for t in taps[1:]:
+            xp.maximum(y, t, out=y)
+        ctx.geom = geom
+        ctx.crop = (ph, pw, x.shape[2], x.shape[3])
+        ctx.save_for_backward(xin, y)
+        return y[:, :, 0, :] if ctx.one_d else y
+
+    @staticmethod
+    def backward(ctx, gy):
+        xp = ctx.xp
+        xin, y = ctx.saved_tensors
+        KH, KW, OH, OW, sh, sw, dh, dw = geom = ctx.geom
+        if ctx.one_d:
+            gy = gy[:, :, None, :]
+        taps = [t for _, _, t in _taps(xin, *geom)]
+        masks = max_masks(xp, taps, y)
+        if xp.isfinite(gy).all():
+            # gy * mask keeps gy's memory order and runs ~8x faster than where(), which is only
+            # needed when gy holds inf/NaN (inf * 0 would put NaN where no gradient belongs).
+            gs = [gy * m for m in masks]
+        else:
+            zero = gy.dtype.type(0)
+            gs = [xp.where(m, gy, zero) for m in masks]
+        tiles = sh >= dh * (KH - 1) + 1 and sw >= dw * (KW - 1) + 1
+        gpad = _scatter_taps(xp, gs, xin, xin.shape, geom, tiles)
+        ph, pw, H, W = ctx.crop
+        gx = gpad[:, :, ph : ph + H, pw : pw + W]
+        return gx[:, :, 0, :] if ctx.one_d else gx
+
+
+def max_indices(xp, x, *, kernel_size, stride, padding, dilation, extra=(0, 0)):
+    """For ``return_indices``: the flat index into each input plane (H*W, or L for a 3-D x) of
+    every window's chosen maximum, as int64 (N, C, OH, OW); the same choice as the backward."""
+    if x.ndim == 3:
+        x = x[:, :, None, :]
+    KH, KW, OH, OW, sh, sw, dh, dw = geom = _geometry(
+        x, kernel_size, stride, padding, dilation, extra
+    )
+    ph, pw = padding
+    xin = _padded(xp, x, ph, ph + extra[0], pw, pw + extra[1], -xp.inf)
+    taps = _taps(xin, *geom)
+    y = taps[0][2].copy()
+    for _, _, t in taps[1:]:
+        xp.maximum(y, t, out=y)
+    W = x.shape[3]
+    rows = xp.arange(OH)[:, None] * sh - ph
+    cols = xp.arange(OW)[None, :] * sw - pw
+    idx = xp.zeros(y.shape, dtype=xp.int64)
+    for (i, j, _), m in zip(taps, max_masks(xp, [t for _, _, t in taps], y)):
+        flat = xp.broadcast_to((rows + i) * W + (cols + j), y.shape)
+        idx[m] = flat[m]
+    return idx
+
+
+def avg_divisor(xp, dtype, H, W, geom, padding, count_include_pad, divisor_override):
+    """PyTorch's divisor: a scalar when every window has the same one, else an (OH, OW) array.
+
+    A window's full size counts the padding but not the cells past it that ceil_mode adds; without
+    ``count_include_pad`` only the cells inside the input count.
+    """
+    KH, KW, OH, OW, sh, sw, _, _ = geom
+    if divisor_override:
+        return dtype.type(divisor_override)
+    ph, pw = padding
+
+    def sizes(O, s, k, p, n):
+        start = xp.arange(O) * s - p
+        end = xp.minimum(start + k, n + p)
+        full = end - start
+        clipped = xp.minimum(end, n) - xp.maximum(start, 0)
+        return full, clipped
+
+    fh, ch = sizes(OH, sh, KH, ph, H)
+    fw, cw = sizes(OW, sw, KW, pw, W)
+    hs, ws = (fh, fw) if count_include_pad else (ch, cw)
+    div = (hs[:, None] * ws[None, :]).astype(dtype)
+    if bool((div == div[0, 0]).all()):
+        return dtype.type(div[0, 0])
+    return div
+
+
+@register_op("avg_pool2d")
+class AvgPool2d(Function):
+    """y = sum over each window of x padded with 0, / divisor;  gx = gy / divisor spread over the
+    window. The divisor follows PyTorch (see ``avg_divisor``). A 3-D input (N, C, L) is 1-D."""
+
+    @staticmethod
+    def forward(
+        ctx,
+        x,
+        *,
+        kernel_size,
+        stride,
+        padding,
+        extra=(0, 0),
+        count_include_pad=True,
+        divisor_override=None,
+    ):
+        xp = ctx.xp
+        ctx.one_d = x.ndim == 3
+        if ctx.one_d:
+            x = x[:, :, None, :]
+        geom = _geometry(x, kernel_size, stride, padding, (1, 1), extra)
+        ph, pw = padding
+        xin = _padded(xp, x, ph, ph + extra[0], pw, pw + extra[1], 0)
+        taps = [t for _, _, t in _taps(xin, *geom)]
+        y = taps[0].copy(order="K")
+        for t in taps[1:]:
+            y += t
+        divisor = avg_divisor(
+            xp, x.dtype, x.shape[2], x.shape[3], geom, padding, count_include_pad, divisor_override
+        )
+        y /= divisor
+        ctx.geom = geom
+        ctx.divisor = divisor
+        ctx.crop = (ph, pw, x.shape[2], x.shape[3])
+        ctx.pshape = xin.shape
+        ctx.like = x  # only its dtype and memory order are used
+        return y[:, :, 0, :] if ctx.one_d else y
+
+    @staticmethod
+    def backward(ctx, gy):
+        xp = ctx.xp
+        KH, KW, OH, OW, sh, sw, dh, dw = geom = ctx.geom
+        if ctx.one_d:
+            gy = gy[:, :, None, :]
+        g = gy / ctx.divisor
+        tiles = sh >= KH and sw >= KW
+        gpad = _scatter_taps(xp, [g] * (KH * KW), ctx.like, ctx.pshape, geom, tiles)
+        ph, pw, H, W = ctx.crop
+        gx = gpad[:, :, ph : ph + H, pw : pw + W]
+        return gx[:, :, 0, :] if ctx.one_d else gx
+
+
+def adaptive_matrix(xp, n, out, dtype):
+    """(out, n) averaging matrix: row i averages x[floor(i*n/out) : ceil((i+1)*n/out)]."""
+    i = xp.arange(out)
+    start = (i * n) // out
+    end = -((-(i + 1) * n) // out)
+    cols = xp.arange(n)
+    inside = (cols[None, :] >= start[:, None]) & (cols[None, :] < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+@register_op("adaptive_avg_pool2d")
+class AdaptiveAvgPool2d(Function):
+    """y = Ph @ x @ Pw^T (Ph, Pw: PyTorch's adaptive windows as averaging matrices);
+    gx = Ph^T @ gy @ Pw. A 3-D input (N, C, L) is adaptive_avg_pool1d."""
+
+    @staticmethod
+    def forward(ctx, x, *, output_size):
+        xp = ctx.xp
+        ctx.one_d = x.ndim == 3
+        if ctx.one_d:
+            x = x[:, :, None, :]
+        OH, OW = output_size
+        H, W = x.shape[2:]
+        ph = adaptive_matrix(xp, H, OH, x.dtype)
+        pw = adaptive_matrix(xp, W, OW, x.dtype)
+        ctx.mats = (ph, pw)
+        y = ph @ (x @ pw.T)
+        return y[:, :, 0, :] if ctx.one_d else y
+
+    @staticmethod
+    def backward(ctx, gy):
+        ph, pw = ctx.mats
+        if ctx.one_d:
+            gy = gy[:, :, None, :]
+        gx = (ph.T @ gy) @ pw
+        return gx[:, :, 0, :] if ctx.one_d else gx
