@@ -36,7 +36,9 @@ def _out_size(op, axis, n, k, s, p, d, ceil_mode, shape):
     out = (num + (s - 1 if ceil_mode else 0)) // s + 1
     if ceil_mode and (out - 1) * s >= n + p:
         out -= 1
-    if num < 0 or out < 1:
+    # Like PyTorch, only an empty output is an error: in ceil mode a single window may be larger
+    # than the padded input (num < 0), and covers what there is.
+    if out < 1:
         raise ValueError(
             f"{op}: kernel of size {k} (dilation {d}) is larger than the padded input along "
             f"spatial axis {axis} ({n} + 2 * padding {p}; input shape {shape})"
