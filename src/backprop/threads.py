@@ -1,4 +1,4 @@
-"""The number of threads NumPy's BLAS uses: the one setting, besides the seed, that can change results.
+"""Thread counts: NumPy's BLAS threads, the one setting besides the seed that can change results.
 
 A matrix product summed by 1 thread or by 4 may round differently, so bit-identical runs need the same
 thread count (and the same BLAS build). ``set_num_threads`` uses threadpoolctl (installed with the
@@ -24,11 +24,15 @@ def _threadpoolctl():
 
 
 def set_num_threads(n: int) -> None:
-    """Use ``n`` BLAS threads from now on (like ``torch.set_num_threads``)."""
+    """Use ``n`` threads from now on (like ``torch.set_num_threads``): for NumPy's BLAS (matrix
+    products) and for the optimisers' elementwise updates of large parameters."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
     global _limiter
     _limiter = _threadpoolctl().threadpool_limits(limits=n, user_api="blas")
+    from .optim import _runner
+
+    _runner._set_num_threads(n)
 
 
 def get_num_threads() -> int:

@@ -1,7 +1,7 @@
 """Neural-network building blocks, with PyTorch's names: ``Module``, ``Parameter``, containers,
 layers, losses, ``backprop.nn.functional`` and ``backprop.nn.init``."""
 
-from . import functional, init
+from . import functional, init, utils
 from .activation import (
     ELU,
     GELU,
@@ -38,7 +38,7 @@ from .rbf import RBF
 from .regularization import l2_penalty
 
 __all__ = [
-    "functional", "init", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict",
+    "functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict",
     "Linear", "Identity", "Flatten", "Unflatten", "Embedding", "Dropout", "BatchNorm1d",
     "BatchNorm2d", "LayerNorm", "RBF", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid",
     "Tanh", "Softmax", "LogSoftmax", "Softplus", "Threshold", "Step", "MSELoss", "L1Loss",

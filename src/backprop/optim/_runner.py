@@ -7,8 +7,8 @@ contiguous parameter into slices that run on a few threads at once (NumPy releas
 its ufuncs) and runs small ones whole. Kernels write into per-thread scratch buffers rather than
 allocating temporaries, so a step allocates nothing after the first one.
 
-The thread count defaults to the CPUs this process may use (capped by ``OMP_NUM_THREADS``); it is
-separate from the BLAS threads of ``backprop.set_num_threads``.
+The thread count defaults to the CPUs this process may use (capped by ``OMP_NUM_THREADS``);
+``backprop.set_num_threads(n)`` sets it together with the BLAS threads.
 """
 
 from __future__ import annotations
