@@ -1,0 +1,690 @@
+"""Callbacks: code that runs at fixed points of :meth:`Trainer.fit`, with Keras' hook names.
+
+A callback subclasses :class:`Callback` and overrides the hooks it needs. Each hook gets a ``logs``
+dict: after a batch ``{"loss": ..., "size": ...}``, after an epoch the epoch's metrics
+``{"loss", "accuracy", "val_loss", "val_accuracy", "lr", ...}``. ``self.trainer`` is the running
+:class:`~backprop.train.Trainer` (its ``model``, ``optimizer``, ``epoch``, ``global_step``;
+setting ``trainer.stop_training = True`` ends training after the current epoch).
+
+Callbacks run in the order of their ``order`` attribute (then in the order given): anything that
+adds to the logs (order 0) runs before the learning-rate schedule (10) and early stopping (20),
+which run before :class:`History` (80), the loggers (90) and :class:`ModelCheckpoint` (100), so a
+checkpoint holds the state *after* every other callback has seen the epoch.
+
+A callback with state (early stopping's counters, the best score) saves it through
+``state_dict()`` / ``load_state_dict()``, so that a resumed run behaves as an uninterrupted one.
+
+Example:
+    >>> trainer = Trainer(model, loss_fn, opt, metrics=["accuracy"], callbacks=[
+    ...     EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True),
+    ...     ModelCheckpoint("runs/a/checkpoints", monitor="val_accuracy"),
+    ...     CSVLogger("runs/a/history.csv"),
+    ... ])
+"""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .trainer import Trainer
+
+__all__ = [
+    "Callback",
+    "CallbackList",
+    "History",
+    "EarlyStopping",
+    "ModelCheckpoint",
+    "LRSchedulerCallback",
+    "CSVLogger",
+    "JSONLinesLogger",
+    "NaNGuard",
+    "NonFiniteLossError",
+    "GradientClipping",
+    "LambdaCallback",
+    "ProgressBar",
+]
+
+
+class Callback:
+    """Base class: every hook does nothing. Override the ones you need.
+
+    Attributes:
+        trainer: the Trainer running the callback (set by ``set_trainer``).
+        order: when the callback runs relative to the others (lower first).
+    """
+
+    order: int = 0
+    trainer: Trainer
+
+    def set_trainer(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+
+    def on_train_begin(self, logs: dict | None = None) -> None: ...
+    def on_train_end(self, logs: dict | None = None) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+
+    def on_before_optimizer_step(self, batch: int, logs: dict | None = None) -> None:
+        """After ``loss.backward()``, before ``optimizer.step()`` (not a Keras hook): where
+        gradients can be inspected or clipped."""
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_test_begin(self, logs: dict | None = None) -> None: ...
+    def on_test_end(self, logs: dict | None = None) -> None: ...
+
+    def on_interrupt(self, logs: dict | None = None) -> None:
+        """Training stopped on Ctrl-C, between two batches (not a Keras hook)."""
+
+    def state_dict(self) -> dict:
+        """The state a resumed run needs (empty for stateless callbacks)."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` returned."""
+
+
+class CallbackList:
+    """The callbacks of one run, sorted by ``order``, called together."""
+
+    def __init__(self, callbacks: Iterable[Callback], trainer: Trainer) -> None:
+        callbacks = list(callbacks)
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(
+                    f"Trainer: callbacks must be Callback instances, got {type(cb).__name__}"
+                )
+        self.callbacks = sorted(callbacks, key=lambda c: c.order)  # stable: ties keep their order
+        for cb in self.callbacks:
+            cb.set_trainer(trainer)
+
+    def __iter__(self):
+        return iter(self.callbacks)
+
+    def __getattr__(self, hook: str) -> Callable:
+        if not hook.startswith("on_"):
+            raise AttributeError(hook)
+
+        def call(*args, **kwargs):
+            for cb in self.callbacks:
+                getattr(cb, hook)(*args, **kwargs)
+
+        return call
+
+    def keys(self) -> list[str]:
+        """A stable name per callback (its position and class), for checkpoints."""
+        return [f"{i}:{type(cb).__name__}" for i, cb in enumerate(self.callbacks)]
+
+
+# ---------------------------------------------------------------------------------- history
+class History(Callback):
+    """Records every epoch's logs; always attached, returned by ``fit``.
+
+    Attributes:
+        epoch: the epoch indices recorded (0-based).
+        history: ``{"loss": [...], "val_loss": [...], ...}``, one value per recorded epoch (NaN
+            where an epoch lacks a key).
+    """
+
+    order = 80
+
+    def __init__(self) -> None:
+        self.epoch: list[int] = []
+        self.rows: list[dict[str, float]] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch.append(epoch)
+        self.rows.append({k: float(v) for k, v in (logs or {}).items() if _is_number(v)})
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        keys: list[str] = []
+        for row in self.rows:
+            keys.extend(k for k in row if k not in keys)
+        return {k: [row.get(k, math.nan) for row in self.rows] for k in keys}
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def state_dict(self) -> dict:
+        return {"epoch": list(self.epoch), "rows": [dict(r) for r in self.rows]}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch = [int(e) for e in state["epoch"]]
+        self.rows = [dict(r) for r in state["rows"]]
+
+    def __repr__(self) -> str:
+        return f"History({len(self)} epochs: {', '.join(self.history)})"
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+
+
+# ---------------------------------------------------------------------------------- monitoring
+def _monitor_mode(monitor: str, mode: str, who: str) -> str:
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"{who}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode != "auto":
+        return mode
+    # Keras' rule: accuracies and scores go up, losses and errors go down.
+    name = monitor.removeprefix("val_")
+    return "max" if ("acc" in name or name in ("f1", "precision", "recall", "auc")) else "min"
+
+
+def _get_monitored(logs: dict | None, monitor: str, who: str) -> float:
+    logs = logs or {}
+    if monitor not in logs:
+        hint = " (pass val_data to fit, or monitor a training metric)" if "val_" in monitor else ""
+        raise ValueError(
+            f"{who}: monitored metric {monitor!r} is not in the logs; available: "
+            f"{', '.join(sorted(logs)) or 'none'}{hint}"
+        )
+    return float(logs[monitor])
+
+
+class _Best:
+    """The best value of a monitored metric so far, with min/max and ``min_delta``."""
+
+    def __init__(self, mode: str, min_delta: float = 0.0) -> None:
+        self.mode = mode
+        self.min_delta = abs(min_delta)
+        self.value = math.inf if mode == "min" else -math.inf
+
+    def improves(self, current: float) -> bool:
+        if math.isnan(current):
+            return False
+        if self.mode == "min":
+            return current < self.value - self.min_delta
+        return current > self.value + self.min_delta
+
+
+class EarlyStopping(Callback):
+    """Stop training when a monitored metric has stopped improving.
+
+    After each epoch the monitored value counts as an improvement when it beats the best so far by
+    more than ``min_delta``; after ``patience`` epochs in a row without one, training stops (the
+    lectures' early stopping: watch the validation error, stop when it starts to rise).
+
+    Args:
+        monitor: the metric to watch (``"val_loss"``, ``"val_accuracy"``...).
+        mode: ``"min"``, ``"max"``, or ``"auto"`` (max for accuracies, min otherwise).
+        patience: epochs without improvement before stopping.
+        min_delta: the smallest change that counts as an improvement.
+        restore_best_weights: at the end of training, put back the weights of the best epoch.
+        start_from_epoch: epochs to wait before counting (warm-up).
+
+    Attributes:
+        stopped_epoch: the epoch (0-based) after which training stopped, or None.
+        best_epoch: the epoch of the best value.
+    """
+
+    order = 20
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        mode: str = "auto",
+        patience: int = 0,
+        min_delta: float = 0.0,
+        restore_best_weights: bool = False,
+        start_from_epoch: int = 0,
+        verbose: bool = False,
+    ) -> None:
+        if not isinstance(patience, int) or patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be an int >= 0, got {patience!r}")
+        self.monitor = monitor
+        self.mode = _monitor_mode(monitor, mode, "EarlyStopping")
+        self.patience = patience
+        self.min_delta = min_delta
+        self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = start_from_epoch
+        self.verbose = verbose
+        self._reset()
+
+    def _reset(self) -> None:
+        self.wait = 0
+        self.best = _Best(self.mode, self.min_delta)
+        self.best_epoch: int | None = None
+        self.best_weights: dict[str, np.ndarray] | None = None
+        self.stopped_epoch: int | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if epoch < self.start_from_epoch:
+            return
+        current = _get_monitored(logs, self.monitor, "EarlyStopping")
+        if self.best.improves(current):
+            self.best.value, self.best_epoch, self.wait = current, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = {
+                    k: v.data.copy() for k, v in self.trainer.model.state_dict().items()
+                }
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.trainer.stop_training = True
+            self.trainer.stop_reason = (
+                f"early stopping: {self.monitor} has not improved for {self.wait} epochs "
+                f"(best {self.best.value:.4g} at epoch {self.best_epoch + 1})"
+                if self.best_epoch is not None
+                else f"early stopping: {self.monitor} never improved"
+            )
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            self.trainer.model.load_state_dict(self.best_weights)
+            if self.verbose:
+                print(f"Restored the weights of epoch {self.best_epoch + 1} (best {self.monitor})")
+
+    def state_dict(self) -> dict:
+        return {
+            "wait": self.wait,
+            "best": self.best.value,
+            "best_epoch": self.best_epoch,
+            "best_weights": self.best_weights,
+            "stopped_epoch": self.stopped_epoch,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.wait = state["wait"]
+        self.best.value = state["best"]
+        self.best_epoch = state["best_epoch"]
+        self.best_weights = state["best_weights"]
+        self.stopped_epoch = state["stopped_epoch"]
+
+
+class ModelCheckpoint(Callback):
+    """Save resumable checkpoints: the last epoch's and/or the best one's.
+
+    Files (safetensors, see :mod:`backprop.train.checkpoint`), written atomically in ``dirpath``:
+    ``last.safetensors`` after every epoch (and on Ctrl-C: the state between two batches, from
+    which ``resume`` continues), ``best.safetensors`` when the monitored metric improves.
+
+    Args:
+        dirpath: the folder for the checkpoint files.
+        monitor: the metric deciding "best".
+        mode: ``"min"``, ``"max"`` or ``"auto"``.
+        save_best: keep ``best.safetensors``.
+        save_last: keep ``last.safetensors``.
+        metadata: extra JSON-serialisable information stored in every checkpoint (the model's
+            name and options, the config, the data's normalisation constants...).
+    """
+
+    order = 100
+
+    def __init__(
+        self,
+        dirpath: str | os.PathLike,
+        monitor: str = "val_loss",
+        mode: str = "auto",
+        save_best: bool = True,
+        save_last: bool = True,
+        metadata: dict | None = None,
+    ) -> None:
+        self.dirpath = Path(dirpath)
+        self.monitor = monitor
+        self.mode = _monitor_mode(monitor, mode, "ModelCheckpoint")
+        self.save_best = save_best
+        self.save_last = save_last
+        self.metadata = dict(metadata or {})
+        self.best = _Best(self.mode)
+        self.best_epoch: int | None = None
+
+    @property
+    def last_path(self) -> Path:
+        return self.dirpath / "last.safetensors"
+
+    @property
+    def best_path(self) -> Path:
+        return self.dirpath / "best.safetensors"
+
+    def _best_info(self) -> dict:
+        return {
+            "monitor": self.monitor,
+            "mode": self.mode,
+            "value": self.best.value,
+            "epoch": self.best_epoch,
+        }
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.save_best:
+            current = _get_monitored(logs, self.monitor, "ModelCheckpoint")
+            if self.best.improves(current):
+                self.best.value, self.best_epoch = current, epoch
+                self.trainer.save_checkpoint(
+                    self.best_path, metadata=self.metadata, best=self._best_info()
+                )
+        if self.save_last:
+            self.trainer.save_checkpoint(
+                self.last_path, metadata=self.metadata, best=self._best_info()
+            )
+
+    def on_interrupt(self, logs: dict | None = None) -> None:
+        if self.save_last:
+            self.trainer.save_checkpoint(
+                self.last_path, metadata=self.metadata, best=self._best_info()
+            )
+
+    def state_dict(self) -> dict:
+        return {"best": self.best.value, "best_epoch": self.best_epoch}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best.value = state["best"]
+        self.best_epoch = state["best_epoch"]
+
+
+# ---------------------------------------------------------------------------------- schedules
+def _takes_metric(scheduler) -> bool:
+    try:
+        params = inspect.signature(scheduler.step).parameters
+    except (TypeError, ValueError):
+        return False
+    return "metrics" in params or "metric" in params
+
+
+class LRSchedulerCallback(Callback):
+    """Step a learning-rate scheduler after every epoch or every batch.
+
+    A scheduler whose ``step`` takes a metric (``ReduceLROnPlateau``) is fed ``logs[monitor]``
+    after each epoch (the lectures' "halve the learning rate when the validation error stops
+    improving": ``ReduceLROnPlateau(opt, factor=0.5)`` with ``monitor="val_loss"``).
+
+    Args:
+        scheduler: an ``optim.lr_scheduler`` scheduler.
+        interval: ``"epoch"`` or ``"step"`` (every optimiser step, for warm-up or one-cycle
+            schedules).
+        monitor: the metric given to a plateau scheduler.
+
+    The scheduler's own state is saved in checkpoints by the Trainer (``trainer.scheduler``).
+    """
+
+    order = 10
+
+    def __init__(self, scheduler, interval: str = "epoch", monitor: str = "val_loss") -> None:
+        if interval not in ("epoch", "step"):
+            raise ValueError(
+                f"LRSchedulerCallback: interval must be 'epoch' or 'step', got {interval!r}"
+            )
+        if not callable(getattr(scheduler, "step", None)):
+            raise TypeError(
+                f"LRSchedulerCallback: expected a scheduler with step(), got "
+                f"{type(scheduler).__name__}"
+            )
+        self.scheduler = scheduler
+        self.takes_metric = _takes_metric(scheduler)
+        if self.takes_metric and interval == "step":
+            raise ValueError(
+                f"LRSchedulerCallback: {type(scheduler).__name__} needs a metric and can only "
+                f"step per epoch"
+            )
+        self.interval = interval
+        self.monitor = monitor
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.interval == "step":
+            self.scheduler.step()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.interval != "epoch":
+            return
+        if self.takes_metric:
+            self.scheduler.step(_get_monitored(logs, self.monitor, type(self.scheduler).__name__))
+        else:
+            self.scheduler.step()
+
+
+# ---------------------------------------------------------------------------------- loggers
+class CSVLogger(Callback):
+    """Write each epoch's logs as a row of a CSV file (``epoch`` first, 1-based, then the keys).
+
+    The file is rewritten from the trainer's history when training begins, so a resumed run
+    continues the same file without duplicated or missing rows.
+    """
+
+    order = 90
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+
+    def _write(self, rows: list[tuple[int, dict]]) -> None:
+        keys: list[str] = []
+        for _, row in rows:
+            keys.extend(k for k in row if k not in keys)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["epoch", *keys])
+            for epoch, row in rows:
+                w.writerow([epoch + 1, *(_fmt(row.get(k, math.nan)) for k in keys)])
+        os.replace(tmp, self.path)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        h = self.trainer.history
+        self._write(list(zip(h.epoch, h.rows)))
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        # Rewriting the whole (small) file keeps the header right if a new key appears.
+        h = self.trainer.history
+        self._write(list(zip(h.epoch, h.rows)))
+
+
+def _fmt(v: float) -> str:
+    return repr(float(v))
+
+
+class JSONLinesLogger(Callback):
+    """Append one JSON object per epoch (``{"epoch": 1, "loss": ..., ...}``) to a file; the file
+    is rewritten from the trainer's history when training begins (resume-safe)."""
+
+    order = 90
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        h = self.trainer.history
+        with open(self.path, "w", encoding="utf-8") as f:
+            for epoch, row in zip(h.epoch, h.rows):
+                f.write(json.dumps({"epoch": epoch + 1, **row}) + "\n")
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        row = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"epoch": epoch + 1, **row}) + "\n")
+
+
+# ---------------------------------------------------------------------------------- safety
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; the message names the epoch, step and value."""
+
+
+class NaNGuard(Callback):
+    """Stop training as soon as the loss is NaN or infinite, before the step that would spread it
+    into the weights. Always attached by the Trainer (``nan_guard=False`` to drop it).
+
+    Raises :class:`NonFiniteLossError` naming the epoch, the batch, the global step and the value.
+    When ``explain=True`` and :func:`backprop.autograd.detect_anomaly` is available, the failing
+    batch is run again under anomaly detection to name the op that produced the first NaN/Inf.
+    """
+
+    order = -100
+
+    def __init__(self, explain: bool = True) -> None:
+        self.explain = explain
+
+    def on_before_optimizer_step(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is None or math.isfinite(loss):
+            return
+        t = self.trainer
+        msg = (
+            f"the training loss is {loss} at epoch {t.epoch + 1}, batch {batch + 1} (global step "
+            f"{t.global_step + 1}); the weights were left as they were before this step"
+        )
+        cause = self._explain() if self.explain else None
+        msg += (
+            f".\n{cause}"
+            if cause
+            else (". Lower the learning rate, check the inputs for NaN, or clip gradients.")
+        )
+        raise NonFiniteLossError(msg)
+
+    def _explain(self) -> str | None:
+        from .. import autograd
+
+        detect = getattr(autograd, "detect_anomaly", None)
+        batch = getattr(self.trainer, "_last_batch", None)
+        if detect is None or batch is None:
+            return None
+        x, y = batch
+        try:
+            with detect():
+                loss = self.trainer.loss_fn(self.trainer._forward(x), y)
+                loss.backward()
+        except Exception as e:  # the anomaly report is the explanation we want
+            return f"Anomaly detection: {e}"
+        finally:
+            self.trainer.optimizer.zero_grad()
+        return None
+
+
+class GradientClipping(Callback):
+    """Clip the gradients' global norm (``nn.utils.clip_grad_norm_``) before each step.
+
+    Args:
+        max_norm: the largest allowed norm of all gradients together.
+    """
+
+    order = -50
+
+    def __init__(self, max_norm: float) -> None:
+        if not max_norm > 0:
+            raise ValueError(f"GradientClipping: max_norm must be positive, got {max_norm!r}")
+        self.max_norm = float(max_norm)
+
+    def on_before_optimizer_step(self, batch: int, logs: dict | None = None) -> None:
+        from ..nn.utils import clip_grad_norm_
+
+        norm = clip_grad_norm_(self.trainer.model.parameters(), self.max_norm)
+        if logs is not None:
+            logs["grad_norm"] = float(norm)
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions, as in Keras::
+
+        LambdaCallback(on_epoch_end=lambda epoch, logs: print(epoch, logs["loss"]))
+
+    Any hook name of :class:`Callback` may be given; ``order`` sets when it runs (default 0:
+    before schedules, early stopping and checkpoints, so it may add entries to the logs).
+    """
+
+    def __init__(self, order: int = 0, **hooks: Callable) -> None:
+        valid = {n for n in dir(Callback) if n.startswith("on_")}
+        for name, fn in hooks.items():
+            if name not in valid:
+                raise ValueError(
+                    f"LambdaCallback: unknown hook {name!r}; allowed: {', '.join(sorted(valid))}"
+                )
+            if not callable(fn):
+                raise TypeError(f"LambdaCallback: {name} must be callable")
+            setattr(self, name, fn)
+        self.order = order
+
+
+# ---------------------------------------------------------------------------------- progress
+class ProgressBar(Callback):
+    """A tqdm bar per epoch (examples done, running loss, throughput) and one line per epoch.
+
+    The bar is drawn only when ``stream`` is a terminal and tqdm is installed; the per-epoch line
+    is always printed (to stdout), so a log file still shows the metrics.
+
+    Args:
+        epochs: the total number of epochs (for "Epoch 3/10").
+        bar: force the bar on or off (None: only on a terminal).
+    """
+
+    order = 95
+
+    def __init__(self, epochs: int | None = None, bar: bool | None = None, stream=None) -> None:
+        self.epochs = epochs
+        self.stream = stream if stream is not None else sys.stderr
+        self.use_bar = bar
+        self._bar = None
+        self._t0 = self._t_train = 0.0
+
+    def _make_bar(self, epoch: int):
+        use = self.use_bar
+        if use is None:
+            use = hasattr(self.stream, "isatty") and self.stream.isatty()
+        if not use:
+            return None
+        try:
+            from tqdm.auto import tqdm  # imported only when a bar is drawn
+        except ImportError:
+            return None
+        total = getattr(self.trainer, "_epoch_examples", None)
+        return tqdm(
+            total=total, desc=self._title(epoch), unit="ex", leave=False, file=self.stream,
+            unit_scale=bool(total and total >= 100_000), dynamic_ncols=True,
+        )  # fmt: skip
+
+    def _title(self, epoch: int) -> str:
+        return f"Epoch {epoch + 1}/{self.epochs}" if self.epochs else f"Epoch {epoch + 1}"
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._bar = self._make_bar(epoch)
+        self._t0 = self._t_train = time.perf_counter()
+        self._seen = 0
+        self._loss_sum = 0.0
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        n = int((logs or {}).get("size", 0))
+        self._seen += n
+        self._t_train = time.perf_counter()
+        self._loss_sum += float((logs or {}).get("loss", math.nan)) * n
+        if self._bar is not None:
+            self._bar.update(n)
+            self._bar.set_postfix(loss=f"{self._loss_sum / max(self._seen, 1):.4f}", refresh=False)
+
+    def _close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._close()
+        dt = time.perf_counter() - self._t0
+        parts = [f"{k} {_short(v)}" for k, v in (logs or {}).items() if _is_number(v)]
+        train_dt = self._t_train - self._t0  # throughput of training alone, not validation
+        rate = f", {self._seen / train_dt:,.0f} ex/s" if train_dt > 0 and self._seen else ""
+        print(f"{self._title(epoch)}: {', '.join(parts)} ({dt:.1f}s{rate})", flush=True)
+
+    def on_interrupt(self, logs: dict | None = None) -> None:
+        self._close()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self._close()
+
+
+def _short(v: float) -> str:
+    v = float(v)
+    return f"{v:.3g}" if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e4) else f"{v:.4f}"

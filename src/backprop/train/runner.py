@@ -1,0 +1,544 @@
+"""From a :class:`~backprop.train.config.Config` to a finished run: data, model, optimiser,
+schedule, callbacks, training, test score, plots. The command line (``backprop train``, ``resume``,
+``eval``, ``predict``) and the hyper-parameter search are thin layers over these functions.
+
+A run folder ``runs/<name>/`` holds::
+
+    config.toml              the config used (every default written out)
+    history.csv              one row per epoch: loss, metrics, val_*, lr
+    checkpoints/last.safetensors   the end of the last epoch (resume from it)
+    checkpoints/best.safetensors   the best epoch by checkpoint.monitor (its test score is reported)
+    results.json             the test metrics, per-class precision/recall/F1, confusion matrix
+    curves.png, confusion.png
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import random as _random
+from ..autograd.grad_mode import no_grad
+from ..serialization import atomic_write
+from ..tensor import Tensor
+from . import checkpoint as _ckpt
+from .callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint
+from .config import (
+    AUGMENTATIONS,
+    LOSSES,
+    OPTIMIZERS,
+    SCHEDULERS,
+    TOY_DATASETS,
+    Config,
+    ConfigError,
+)
+from .metrics import ConfusionMatrix, precision_recall_f1
+from .trainer import Trainer
+
+__all__ = [
+    "DataBundle",
+    "RunResult",
+    "default_mnist_root",
+    "build_data",
+    "build_model",
+    "build_optimizer",
+    "build_scheduler",
+    "build_loss",
+    "make_run_dir",
+    "train_run",
+    "load_model",
+    "evaluate_model",
+    "find_checkpoint",
+]
+
+
+# ---------------------------------------------------------------------------------- data
+def project_root() -> Path | None:
+    """The source checkout this package runs from (``src/backprop`` two levels down), if any."""
+    root = Path(__file__).resolve().parents[3]
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+def default_mnist_root() -> Path | None:
+    """``../shared/data/mnist`` beside the project (or the current folder) when it exists."""
+    for base in (Path.cwd(), project_root()):
+        if base is not None:
+            candidate = (base / ".." / "shared" / "data" / "mnist").resolve()
+            if (candidate / "t10k-images-idx3-ubyte.gz").is_file():
+                return candidate
+    return None
+
+
+class _MapInputs:
+    """A dataset whose inputs go through ``transform`` (whole batches at once when it can)."""
+
+    def __init__(self, base, transform) -> None:
+        self.base = base
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def __getitem__(self, i):
+        x, y = self.base[i]
+        return (x if self.transform is None else self.transform(x)), y
+
+    @property
+    def supports_batching(self) -> bool:
+        from ..data.transforms import is_batchable
+
+        return bool(getattr(self.base, "supports_batching", False)) and is_batchable(self.transform)
+
+    def get_batch(self, indices):
+        x, y = self.base.get_batch(indices)
+        return (x if self.transform is None else self.transform.apply_batch(x)), y
+
+
+@dataclass
+class DataBundle:
+    """The loaders of a run and what a checkpoint must remember about the data."""
+
+    train: Any
+    val: Any
+    test: Any
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def _base_datasets(cfg: Config):
+    """(full training set, test set, class names, integer-pixel maximum or None)."""
+    from .. import data as D
+
+    d = cfg.dataset
+    opts = d.options
+    if d.name == "digits":
+        tf = opts.get("test_fraction", 0.2)
+        return (
+            D.Digits(train=True, test_fraction=tf),
+            D.Digits(train=False, test_fraction=tf),
+            [str(i) for i in range(10)],
+            16,
+        )
+    if d.name in ("mnist", "fashion_mnist", "cifar10"):
+        cls = {"mnist": D.MNIST, "fashion_mnist": D.FashionMNIST, "cifar10": D.CIFAR10}[d.name]
+        root: Path | None = Path(d.root).expanduser() if d.root else None
+        if root is None and d.name == "mnist":
+            root = default_mnist_root()
+        try:
+            train = cls(root=root, train=True, download=d.download)
+            test = cls(root=root, train=False, download=d.download)
+        except FileNotFoundError as e:
+            raise FileNotFoundError(
+                f"{e}\n(in a config: set dataset.root to the folder holding the files, or "
+                f"dataset.download = true; from the command line: --set dataset.download=true)"
+            ) from None
+        return train, test, [str(c) for c in cls.classes], 255
+    if d.name in TOY_DATASETS:
+        full = D.Toy2D(
+            d.name, n=opts.get("n", 1000), noise=opts.get("noise", 0.2), seed=d.split_seed
+        )
+        n_test = round(len(full) * opts.get("test_fraction", 0.2))
+        train_idx, test_idx = D.stratified_indices(
+            full.targets,
+            [len(full) - n_test, n_test],
+            generator=np.random.default_rng(d.split_seed),
+        )
+        return (
+            D.Subset(full, np.sort(train_idx)),
+            D.Subset(full, np.sort(test_idx)),
+            list(full.classes),
+            None,
+        )
+    raise ConfigError(f"dataset.name: unknown dataset {d.name!r}")
+
+
+def _augmentation(cfg: Config):
+    from ..data import transforms as T
+
+    out = []
+    for aug in cfg.dataset.augment:
+        opts = {k: v for k, v in aug.items() if k != "name"}
+        out.append(getattr(T, AUGMENTATIONS[aug["name"]])(**opts))
+    return out
+
+
+def build_data(cfg: Config, *, overfit: int | None = None) -> DataBundle:
+    """The train/validation/test loaders of ``cfg`` and the data's description.
+
+    The validation part is split off the training set with ``dataset.split_seed`` (stratified);
+    normalisation statistics come from the training part only; augmentation applies to training
+    batches only. The loaders shuffle with ``backprop.random`` (seeded by ``cfg.seed``).
+
+    Args:
+        overfit: train on the first ``overfit`` training examples, without augmentation, and
+            "validate" on the same examples in eval mode (the lectures' debugging rule: a model
+            that cannot reach 100% on a handful of examples has a bug).
+    """
+    from .. import data as D
+    from ..data import transforms as T
+
+    d = cfg.dataset
+    full, test, classes, raw_max = _base_datasets(cfg)
+    gen = np.random.default_rng(d.split_seed)
+    if d.val_fraction > 0 and overfit is None:
+        train_part, val_part = D.train_val_split(full, d.val_fraction, generator=gen)
+    else:
+        train_part, val_part = full, None
+    if overfit is not None:
+        if not 1 <= overfit <= len(train_part):
+            raise ConfigError(
+                f"--overfit-batch must be in [1, {len(train_part)}] (the training examples), "
+                f"got {overfit}"
+            )
+        train_part = D.Subset(train_part, np.arange(overfit))
+        val_part = train_part
+    elif d.limit:
+        train_part = D.Subset(train_part, np.arange(min(d.limit, len(train_part))))
+    mean = std = None
+    eval_tf = None
+    if d.normalize:
+        mean, std = T.compute_mean_std(train_part, per="channel")
+        eval_tf = T.Normalize(mean, std)
+    augment = [] if overfit is not None else _augmentation(cfg)
+    train_tf = (
+        T.Compose([*augment, eval_tf])
+        if augment and eval_tf
+        else (T.Compose(augment) if augment else eval_tf)
+    )
+    train_ds = _MapInputs(train_part, train_tf)
+    batch = min(cfg.batch_size, len(train_ds))
+    loaders = DataBundle(
+        train=D.DataLoader(train_ds, batch_size=batch, shuffle=True),
+        val=None if val_part is None else D.DataLoader(
+            _MapInputs(val_part, eval_tf), batch_size=d.eval_batch_size),
+        test=D.DataLoader(_MapInputs(test, eval_tf), batch_size=d.eval_batch_size),
+    )  # fmt: skip
+    x0 = np.asarray(full[0][0])
+    loaders.info = {
+        "name": d.name,
+        "input_shape": list(x0.shape),
+        "num_classes": len(classes),
+        "classes": classes,
+        "mean": None if mean is None else np.asarray(mean).tolist(),
+        "std": None if std is None else np.asarray(std).tolist(),
+        "raw_max": raw_max,
+        "sizes": {
+            "train": len(train_ds),
+            "val": 0 if val_part is None else len(val_part),
+            "test": len(test),
+        },  # fmt: skip
+    }
+    return loaders
+
+
+# ---------------------------------------------------------------------------------- model etc.
+def model_options(cfg: Config, info: dict) -> dict[str, Any]:
+    """The model's options with ``num_classes``, ``in_channels`` and ``image_size`` filled in from
+    the data when the model takes them and the config does not set them."""
+    import inspect
+
+    from .. import models
+
+    builder = models._lookup(cfg.model.name, "model.name")
+    params = inspect.signature(builder).parameters
+    opts = dict(cfg.model.options)
+    shape = info["input_shape"]
+    auto = {"num_classes": info["num_classes"]}
+    if len(shape) == 3:
+        auto["in_channels"] = shape[0]
+        if shape[1] == shape[2]:
+            auto["image_size"] = shape[1]
+    for k, v in auto.items():
+        if k in params and k not in opts:
+            opts[k] = v
+    return opts
+
+
+def build_model(cfg: Config, info: dict, options: dict | None = None):
+    """Build the model and check, with one small forward pass, that it fits the data."""
+    from .. import models
+
+    opts = model_options(cfg, info) if options is None else options
+    try:
+        model = models.get_model(cfg.model.name, **opts)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"model ({cfg.model.name}): {e}") from None
+    x = Tensor._make(np.zeros((2, *info["input_shape"]), np.float32), False, None)
+    model.eval()
+    try:
+        with no_grad():
+            out = model(x)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(
+            f"model ({cfg.model.name}) does not fit dataset {info['name']!r} (inputs of shape "
+            f"{tuple(info['input_shape'])}, {info['num_classes']} classes): {e}"
+        ) from None
+    finally:
+        model.train()
+    if _is_classifier(cfg) and tuple(out.shape) != (2, info["num_classes"]):
+        raise ConfigError(
+            f"model ({cfg.model.name}) gives outputs of shape {tuple(out.shape)[1:]} per example, "
+            f"but dataset {info['name']!r} has {info['num_classes']} classes"
+        )
+    return model
+
+
+def _is_classifier(cfg: Config) -> bool:
+    return cfg.loss.name in ("cross_entropy", "nll", "multi_margin")
+
+
+def build_optimizer(cfg: Config, model):
+    from .. import optim
+
+    cls = getattr(optim, OPTIMIZERS[cfg.optimizer.name])
+    try:
+        return cls(model.parameters(), lr=cfg.optimizer.lr, **cfg.optimizer.options)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"optimizer ({cfg.optimizer.name}): {e}") from None
+
+
+def build_scheduler(cfg: Config, optimizer, steps_per_epoch: int):
+    from .. import optim
+
+    s = cfg.scheduler
+    name = SCHEDULERS[s.name]
+    if name is None:
+        return None
+    opts = dict(s.options)
+    if s.name == "cosine" and "T_max" not in opts:
+        opts["T_max"] = cfg.epochs * (steps_per_epoch if s.interval == "step" else 1)
+    try:
+        return getattr(optim.lr_scheduler, name)(optimizer, **opts)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"scheduler ({s.name}): {e}") from None
+
+
+def build_loss(cfg: Config):
+    from .. import nn
+
+    try:
+        return getattr(nn, LOSSES[cfg.loss.name])(**cfg.loss.options)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"loss ({cfg.loss.name}): {e}") from None
+
+
+# ---------------------------------------------------------------------------------- runs
+def make_run_dir(cfg: Config) -> Path:
+    """A new folder ``<out_dir>/<name>`` (``<model>-<dataset>-<date>-<time>`` when unnamed;
+    ``-2``, ``-3``... appended if taken)."""
+    out = Path(cfg.out_dir)
+    base = cfg.name or f"{cfg.run_name()}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    path, k = out / base, 1
+    while path.exists():
+        k += 1
+        path = out / f"{base}-{k}"
+    path.mkdir(parents=True)
+    return path
+
+
+@dataclass
+class RunResult:
+    """What a finished (or interrupted) run produced."""
+
+    run_dir: Path | None
+    history: dict[str, list[float]]
+    test: dict[str, Any] | None = None
+    best_epoch: int | None = None
+    interrupted: bool = False
+    stop_reason: str | None = None
+    overfit_accuracy: float | None = None
+    seconds: float = 0.0
+    trainer: Trainer | None = None
+
+
+def train_run(
+    cfg: Config,
+    run_dir: Path | None,
+    *,
+    verbose: int = 1,
+    overfit: int | None = None,
+    resume: bool = False,
+    epochs: int | None = None,
+    test: bool = True,
+    plots: bool = True,
+    handle_sigint: bool = True,
+) -> RunResult:
+    """Train ``cfg`` in ``run_dir`` (None: nothing written), then score the best checkpoint on
+    the test set and draw the plots.
+
+    Args:
+        verbose: 0 silent; 1 progress bar and per-epoch lines.
+        overfit: train on this many examples and report whether training accuracy reaches 100%.
+        resume: continue from ``run_dir/checkpoints/last.safetensors``.
+        epochs: the total number of epochs (default ``cfg.epochs``).
+        test: score the test set at the end.
+        plots: write ``curves.png`` and ``confusion.png``.
+        handle_sigint: Ctrl-C stops training cleanly with a checkpoint (False: it raises
+            KeyboardInterrupt, as a search wants).
+    """
+    t0 = time.perf_counter()
+    _random.manual_seed(cfg.seed)
+    data = build_data(cfg, overfit=overfit)
+    model = build_model(cfg, data.info)
+    optimizer = build_optimizer(cfg, model)
+    scheduler = build_scheduler(cfg, optimizer, len(data.train))
+    total_epochs = cfg.epochs if epochs is None else epochs
+    meta = {
+        "config": cfg.to_dict(),
+        "model": {"name": cfg.model.name, "options": model_options(cfg, data.info)},
+        "data": data.info,
+    }
+    callbacks = []
+    ckpt_cb = None
+    if overfit is not None:
+        callbacks.append(_StopAtFullAccuracy())
+    else:
+        es = cfg.early_stopping
+        if es.enabled:
+            callbacks.append(
+                EarlyStopping(
+                    es.monitor,
+                    es.mode,
+                    es.patience,
+                    es.min_delta,
+                    es.restore_best_weights,
+                    verbose=verbose > 0,
+                )
+            )
+        if run_dir is not None:
+            c = cfg.checkpoint
+            ckpt_cb = ModelCheckpoint(
+                run_dir / "checkpoints", c.monitor, c.mode, c.save_best, c.save_last, metadata=meta
+            )
+            callbacks += [ckpt_cb, CSVLogger(run_dir / "history.csv")]
+    trainer = Trainer(
+        model, build_loss(cfg), optimizer, metrics=cfg.metrics, callbacks=callbacks,
+        scheduler=scheduler, scheduler_interval=cfg.scheduler.interval,
+        scheduler_monitor=cfg.scheduler.monitor, grad_clip_norm=cfg.grad_clip_norm or None,
+        verbose=verbose, handle_sigint=handle_sigint,
+    )  # fmt: skip
+    if resume:
+        if ckpt_cb is None or not ckpt_cb.last_path.is_file():
+            raise FileNotFoundError(f"no checkpoint to resume from in {run_dir}/checkpoints")
+        trainer.load_checkpoint(ckpt_cb.last_path)
+    if run_dir is not None:
+        with atomic_write(run_dir / "config.toml", "w") as f:
+            f.write(cfg.to_toml())
+    trainer.fit(data.train, data.val, epochs=total_epochs)
+    result = RunResult(
+        run_dir,
+        trainer.history.history,
+        interrupted=trainer.interrupted,
+        stop_reason=trainer.stop_reason,
+        trainer=trainer,
+    )
+    if overfit is not None:
+        result.overfit_accuracy = trainer.evaluate(data.train).get("accuracy")
+    elif not trainer.interrupted and test:
+        if ckpt_cb is not None and ckpt_cb.best_path.is_file():
+            best = _ckpt.load_checkpoint(ckpt_cb.best_path, model)
+            result.best_epoch = best.epoch
+        result.test = evaluate_model(trainer, data.test, data.info, _is_classifier(cfg))
+        if run_dir is not None:
+            _write_results(run_dir, result, data.info)
+    if run_dir is not None and plots and not trainer.interrupted and len(trainer.history):
+        _plots(run_dir, trainer.history.history, result.test, data.info, cfg)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+class _StopAtFullAccuracy(Callback):
+    """--overfit-batch: stop once the eval-mode accuracy on the training subset is 100%."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if (logs or {}).get("val_accuracy", 0.0) >= 1.0:
+            self.trainer.stop_training = True
+            self.trainer.stop_reason = f"training accuracy reached 100% at epoch {epoch + 1}"
+
+
+def evaluate_model(
+    trainer: Trainer, loader, info: dict, classification: bool = True
+) -> dict[str, Any]:
+    """Loss and metrics on ``loader`` in one pass; for a classifier also the confusion matrix,
+    per-class precision/recall/F1 and their macro average."""
+    if not classification:
+        return trainer.evaluate(loader)
+    cm = ConfusionMatrix(info["num_classes"])
+    metrics: dict[str, Any] = trainer.evaluate(loader, extra_metrics=[cm])
+    prf = precision_recall_f1(cm.matrix)
+    metrics["confusion_matrix"] = cm.matrix.tolist()
+    metrics["per_class"] = {
+        name: {"precision": float(prf["precision"][i]), "recall": float(prf["recall"][i]),
+               "f1": float(prf["f1"][i]), "support": int(prf["support"][i])}
+        for i, name in enumerate(info["classes"])
+    }  # fmt: skip
+    metrics["macro_f1"] = float(np.mean(prf["f1"]))
+    return metrics
+
+
+def _write_results(run_dir: Path, result: RunResult, info: dict) -> None:
+    payload = {"test": result.test, "best_epoch": result.best_epoch, "data": info}
+    with atomic_write(run_dir / "results.json", "w") as f:
+        json.dump(payload, f, indent=1)
+
+
+def _plots(run_dir: Path, history: dict, test: dict | None, info: dict, cfg: Config) -> None:
+    from ..viz import plot_confusion_matrix, plot_history
+
+    plot_history(history, run_dir / "curves.png", title=f"{cfg.model.name} on {info['name']}")
+    if test is not None and "confusion_matrix" in test:
+        plot_confusion_matrix(
+            np.asarray(test["confusion_matrix"]), info["classes"], run_dir / "confusion.png",
+            title=f"{cfg.model.name} on {info['name']} (test)",
+        )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------- inference
+def find_checkpoint(path: str | Path, prefer: str = "best") -> Path:
+    """A checkpoint file from a file path or a run folder (its best, else last, checkpoint)."""
+    path = Path(path)
+    if path.is_dir():
+        folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
+        order = ["best", "last"] if prefer == "best" else ["last", "best"]
+        for name in order:
+            if (folder / f"{name}.safetensors").is_file():
+                return folder / f"{name}.safetensors"
+        raise FileNotFoundError(f"no checkpoint (best/last.safetensors) in {folder}")
+    if not path.exists():
+        raise FileNotFoundError(f"no such file or folder: {path}")
+    return path
+
+
+def load_model(path: str | Path):
+    """Rebuild the model a checkpoint was trained as (from its metadata) and load its weights.
+
+    Returns:
+        ``(model in eval mode, checkpoint)``.
+    """
+    ckpt = _ckpt.read_checkpoint(path)
+    meta = ckpt.metadata
+    try:
+        cfg = Config.from_dict(meta["config"])
+        opts = meta["model"]["options"]
+    except (KeyError, TypeError) as e:
+        raise _ckpt.CheckpointError(
+            f"{path}: the checkpoint has no usable config/model metadata ({e}); it was not written "
+            f"by `backprop train`. Build the model yourself and use load_checkpoint()"
+        ) from None
+    from .. import models
+
+    model = models.get_model(cfg.model.name, **opts)
+    _ckpt.check_model_state(model, ckpt.model_state, str(path), ckpt.model_class)
+    model.load_state_dict(ckpt.model_state)
+    model.eval()
+    return model, ckpt
+
+
+def config_of(ckpt: _ckpt.Checkpoint) -> Config:
+    return Config.from_dict(copy.deepcopy(ckpt.metadata["config"]))

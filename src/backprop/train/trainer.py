@@ -1,0 +1,535 @@
+"""`Trainer`: the fit loop (Keras' ``fit`` convenience, PyTorch's transparency).
+
+Everything the Trainer does is this loop, plus callbacks, metrics and checkpoints around it.
+Copy it when you need a custom one::
+
+    for epoch in range(epochs):
+        model.train()                                  # dropout on, batch norm uses the batch
+        for x, y in train_loader:                      # one mini-batch
+            loss = loss_fn(model(x), y)                # 1. forward and loss
+            optimizer.zero_grad()                      # 2. forget the last batch's gradients
+            loss.backward()                            # 3. backward: d loss / d every parameter
+            optimizer.step()                           # 4. update the parameters
+        model.eval()                                   # dropout off, batch norm uses its averages
+        with backprop.no_grad():                       # no graph: faster, less memory
+            val_loss = sum(loss_fn(model(x), y).item() * len(y) for x, y in val_loader) / n_val
+        scheduler.step()                               # e.g. decay the learning rate
+
+The Trainer adds: streaming metrics, a validation pass, a History (always), callbacks (early
+stopping, checkpoints, schedules, loggers, a NaN guard), a progress bar, exact resume, and Ctrl-C
+handling (the first Ctrl-C finishes the current batch, saves a resumable checkpoint through
+``ModelCheckpoint`` and returns; a second one interrupts at once).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import random as _random
+from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor
+from . import checkpoint as _ckpt
+from .callbacks import (
+    Callback,
+    CallbackList,
+    GradientClipping,
+    History,
+    LRSchedulerCallback,
+    NaNGuard,
+    ProgressBar,
+)
+from .metrics import Mean, Metric, get_metric
+
+__all__ = ["Trainer"]
+
+
+class Trainer:
+    """Train, evaluate and run a model.
+
+    Args:
+        model: the Module to train.
+        loss_fn: ``loss_fn(output, target) -> scalar Tensor`` (e.g. ``nn.CrossEntropyLoss()``),
+            averaged over the batch.
+        optimizer: an optimiser over ``model.parameters()``.
+        metrics: metric names (``"accuracy"``, ``"top5_accuracy"``, ``"mae"``, ``"mse"``) or
+            :class:`~backprop.train.metrics.Metric` objects, computed on training and validation
+            data.
+        callbacks: :class:`~backprop.train.callbacks.Callback` objects.
+        scheduler: a learning-rate scheduler, stepped after every epoch (``scheduler_interval=
+            "step"``: after every batch); a ``ReduceLROnPlateau`` is fed ``scheduler_monitor``.
+        scheduler_interval: ``"epoch"`` or ``"step"``.
+        scheduler_monitor: the metric fed to a plateau scheduler (default ``"val_loss"``).
+        grad_clip_norm: clip the gradients' global norm to this before each step.
+        verbose: 0 silent; 1 a progress bar (on a terminal) and one line per epoch.
+        nan_guard: stop with :class:`~backprop.train.callbacks.NonFiniteLossError` when the loss
+            becomes NaN or infinite.
+        handle_sigint: turn Ctrl-C during ``fit`` into a clean stop with a checkpoint.
+
+    Attributes:
+        history: the :class:`~backprop.train.callbacks.History` (always attached).
+        epoch: epochs completed.
+        global_step: optimiser steps taken.
+        stop_training: set by a callback to end training after the current epoch.
+        stop_reason: why training stopped early (or None).
+        interrupted: whether the last ``fit`` was stopped by Ctrl-C.
+
+    Example:
+        >>> trainer = Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters()),
+        ...                   metrics=["accuracy"])
+        >>> history = trainer.fit(train_loader, val_loader, epochs=10)
+        >>> trainer.evaluate(test_loader)
+        {'loss': 0.071, 'accuracy': 0.978}
+    """
+
+    def __init__(
+        self,
+        model,
+        loss_fn: Callable,
+        optimizer,
+        metrics: Sequence[str | Metric] = (),
+        callbacks: Iterable[Callback] = (),
+        scheduler=None,
+        scheduler_interval: str = "epoch",
+        scheduler_monitor: str = "val_loss",
+        grad_clip_norm: float | None = None,
+        verbose: int = 1,
+        nan_guard: bool = True,
+        handle_sigint: bool = True,
+    ) -> None:
+        if not callable(loss_fn):
+            raise TypeError(f"Trainer: loss_fn must be callable, got {type(loss_fn).__name__}")
+        if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
+            raise TypeError(
+                "Trainer: optimizer must have step() and zero_grad(), got "
+                f"{type(optimizer).__name__}"
+            )
+        if isinstance(metrics, (str, Metric)):
+            metrics = [metrics]
+        self.model = model
+        self.loss_fn = loss_fn
+        self.optimizer = optimizer
+        self.metrics: list[Metric] = [get_metric(m) for m in metrics]
+        self.scheduler = scheduler
+        self.verbose = int(verbose)
+        self.handle_sigint = handle_sigint
+        self.history = History()
+        internal: list[Callback] = [self.history]
+        if nan_guard:
+            internal.append(NaNGuard())
+        if grad_clip_norm is not None:
+            internal.append(GradientClipping(grad_clip_norm))
+        if scheduler is not None:
+            internal.append(LRSchedulerCallback(scheduler, scheduler_interval, scheduler_monitor))
+        self.user_callbacks = list(callbacks)
+        for cb in self.user_callbacks:
+            if isinstance(cb, LRSchedulerCallback) and self.scheduler is None:
+                self.scheduler = cb.scheduler
+        self._internal = internal
+        self.callbacks = CallbackList([*internal, *self.user_callbacks], self)
+        self.epoch = 0
+        self.global_step = 0
+        self.stop_training = False
+        self.stop_reason: str | None = None
+        self.interrupted = False
+        self._interrupt_requested = False
+        self._train_data = None
+        self._partial: dict | None = None  # where a Ctrl-C left the current epoch
+        self._resume: dict | None = None  # the same, read from a checkpoint
+        self._pending_rng: dict | None = None
+        self._last_batch = None
+
+    # ------------------------------------------------------------------ the loop
+    def fit(
+        self, train_data: Iterable, val_data: Iterable | None = None, epochs: int = 1
+    ) -> History:
+        """Train until ``epochs`` epochs are complete (counting those already done: after
+        ``load_checkpoint`` it continues where the checkpoint left off).
+
+        Args:
+            train_data: a re-iterable of ``(inputs, targets)`` batches (a DataLoader).
+            val_data: validation batches, evaluated after every epoch (``val_*`` metrics).
+            epochs: the total number of epochs.
+
+        Returns:
+            the :class:`History`.
+        """
+        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
+            raise ValueError(f"Trainer.fit: epochs must be an int >= 0, got {epochs!r}")
+        _check_data(train_data, "train_data")
+        if val_data is not None:
+            _check_data(val_data, "val_data")
+        self._train_data = train_data
+        if self._pending_rng is not None:
+            if self._resume is None:  # (a mid-epoch resume sets the loader's state itself)
+                _set_rng_state(self._pending_rng, train_data)
+            self._pending_rng = None
+        self.stop_training, self.stop_reason, self.interrupted = False, None, False
+        self._interrupt_requested, self._partial = False, None
+        callbacks = self.callbacks
+        if self.verbose > 0:
+            callbacks = CallbackList([*callbacks, ProgressBar(epochs)], self)
+        self._epoch_examples = _num_examples(train_data)
+        logs: dict[str, Any] = {}
+        callbacks.on_train_begin({})
+        with self._sigint_to_flag():
+            while self.epoch < epochs and not self.stop_training:
+                callbacks.on_epoch_begin(self.epoch, {})
+                logs = self._train_epoch(train_data, callbacks)
+                if self.interrupted:
+                    callbacks.on_interrupt(logs)
+                    break
+                if val_data is not None:
+                    val = self.evaluate(val_data, callbacks=callbacks)
+                    logs.update({f"val_{k}": v for k, v in val.items()})
+                logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
+                self.epoch += 1
+                callbacks.on_epoch_end(self.epoch - 1, logs)
+                if self._interrupt_requested:  # Ctrl-C during validation: stop at the boundary
+                    self.interrupted = True
+                    callbacks.on_interrupt(logs)
+                    break
+        callbacks.on_train_end(logs)
+        return self.history
+
+    def _train_epoch(self, data: Iterable, callbacks: CallbackList) -> dict[str, float]:
+        """One pass over ``data``: forward, loss, backward, step for every batch."""
+        self.model.train()
+        loss_avg, metrics = Mean("loss"), [_fresh(m) for m in self.metrics]
+        batches, start = self._epoch_batches(data, loss_avg, metrics)
+        for batch, (x, y) in enumerate(_pairs(batches), start=start):
+            callbacks.on_train_batch_begin(batch, {})
+            self._last_batch = (x, y)
+            output = self._forward(x)
+            loss = self.loss_fn(output, y)
+            self.optimizer.zero_grad()
+            loss.backward()
+            logs = {"loss": loss.item(), "size": _batch_size(y)}
+            callbacks.on_before_optimizer_step(batch, logs)
+            self.optimizer.step()
+            self.global_step += 1
+            loss_avg.update(logs["loss"], logs["size"])
+            for m in metrics:
+                m.update(output, y)
+            callbacks.on_train_batch_end(batch, logs)
+            if self._interrupt_requested:  # Ctrl-C: stop here, between two batches
+                self.interrupted = True
+                self._partial = {
+                    "batch": batch + 1,
+                    "rng_epoch_start": self._rng_epoch_start,
+                    "loss": loss_avg.state_dict(),
+                    "metrics": [m.state_dict() for m in metrics],
+                }
+                # Calling fit again continues from here, as resuming from the checkpoint would.
+                self._resume = {**self._partial, "rng": _rng_state(data)}
+                break
+        self._last_batch = None
+        return _results(loss_avg, metrics)
+
+    def _forward(self, x):
+        return self.model(*x) if isinstance(x, (tuple, list)) else self.model(x)
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(
+        self,
+        data: Iterable,
+        callbacks: CallbackList | None = None,
+        extra_metrics: Sequence[Metric] = (),
+    ) -> dict[str, float]:
+        """The mean loss and the metrics over ``data``, in eval mode and without a graph.
+
+        Args:
+            data: ``(inputs, targets)`` batches.
+            callbacks: callbacks whose ``on_test_begin`` / ``on_test_end`` are called.
+            extra_metrics: more metric objects to update in the same pass (e.g. a
+                ``ConfusionMatrix``); read them with their ``compute()`` afterwards.
+
+        Returns:
+            ``{"loss": ..., "accuracy": ..., ...}``
+        """
+        _check_data(data, "evaluate")
+        was_training = self.model.training
+        self.model.eval()
+        loss_avg, metrics = Mean("loss"), [_fresh(m) for m in self.metrics]
+        for m in extra_metrics:
+            m.reset()
+        if callbacks is not None:
+            callbacks.on_test_begin({})
+        try:
+            with no_grad():
+                for x, y in _pairs(data):
+                    output = self._forward(x)
+                    loss_avg.update(self.loss_fn(output, y).item(), _batch_size(y))
+                    for m in (*metrics, *extra_metrics):
+                        m.update(output, y)
+        finally:
+            self.model.train(was_training)
+        results = _results(loss_avg, metrics)
+        if callbacks is not None:
+            callbacks.on_test_end(results)
+        return results
+
+    def predict(self, data: Iterable) -> Tensor:
+        """The model's outputs for every batch of ``data``, concatenated (eval mode, no graph).
+
+        ``data`` yields inputs, or ``(inputs, targets)`` pairs whose targets are ignored.
+        """
+        was_training = self.model.training
+        self.model.eval()
+        outputs = []
+        try:
+            with no_grad():
+                for batch in data:
+                    x = batch[0] if isinstance(batch, (tuple, list)) and len(batch) == 2 else batch
+                    out = self._forward(x)
+                    outputs.append(out.data if isinstance(out, Tensor) else np.asarray(out))
+        finally:
+            self.model.train(was_training)
+        if not outputs:
+            raise ValueError("Trainer.predict: the data yielded no batch")
+        return Tensor._make(np.concatenate(outputs), False, None)
+
+    # ------------------------------------------------------------------ checkpoints
+    def save_checkpoint(self, path, metadata: dict | None = None, best: dict | None = None):
+        """Write a checkpoint of everything needed to resume exactly: model, optimiser,
+        scheduler, epoch and step, history, callback states, RNG states (and, after Ctrl-C, the
+        position inside the interrupted epoch)."""
+        return _ckpt.save_checkpoint(
+            path,
+            self.model,
+            self.optimizer,
+            self.scheduler,
+            epoch=self.epoch,
+            global_step=self.global_step,
+            metadata=metadata,
+            trainer={
+                "history": self.history.state_dict(),
+                "callbacks": {
+                    key: cb.state_dict()
+                    for key, cb in zip(self.callbacks.keys(), self.callbacks)
+                    if not isinstance(cb, History)  # saved once, above
+                },
+                "stop_training": bool(self.stop_training),
+                "partial": self._partial if self.interrupted else None,
+            },
+            best=best,
+            rng=_rng_state(self._train_data),
+        )
+
+    def load_checkpoint(self, path) -> _ckpt.Checkpoint:
+        """Restore a checkpoint written by :meth:`save_checkpoint`, RNG states included, so that
+        ``fit`` continues as if never interrupted.
+
+        The model, optimiser and scheduler must be built as for the saved run (the same
+        architecture, optimiser class and parameter groups); pass the same kind of training
+        loader to ``fit``: if it has its own shuffling generator, its state is restored there.
+
+        Raises:
+            CheckpointError: the file is bad, or does not fit the model/optimiser/scheduler.
+        """
+        ckpt = _ckpt.read_checkpoint(path)
+        state = _checked_state(ckpt)  # before anything is modified
+        _ckpt.apply_checkpoint(ckpt, self.model, self.optimizer, self.scheduler)
+        self.epoch, self.global_step = ckpt.epoch, ckpt.global_step
+        self.history.load_state_dict(state["history"])
+        saved = state["callbacks"]
+        try:
+            for key, cb in zip(self.callbacks.keys(), self.callbacks):
+                if saved.get(key):
+                    cb.load_state_dict(saved[key])
+            if ckpt.rng:
+                _set_rng_state(ckpt.rng, None)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise _ckpt.CheckpointError(f"{ckpt.path}: corrupted trainer state ({e!r})") from None
+        self._pending_rng = ckpt.rng  # the loader's part is applied when fit gets the loader
+        partial = state["partial"]
+        self._resume = None if partial is None else {**partial, "rng": ckpt.rng}
+        self.stop_training = state["stop_training"]
+        return ckpt
+
+    def _epoch_batches(self, data, loss_avg: Mean, metrics: list[Metric]):
+        """An iterator over this epoch's batches and the index of the first one. After a
+        mid-epoch checkpoint it replays the epoch's shuffle and skips the batches already done."""
+        resume, self._resume = self._resume, None
+        if resume is None:
+            self._rng_epoch_start = _rng_state(data)
+            return iter(data), 0
+        # Same order as the interrupted epoch: the shuffle is drawn from the epoch-start state...
+        self._rng_epoch_start = resume["rng_epoch_start"]
+        _set_rng_state(self._rng_epoch_start, data)
+        it = iter(data)
+        for done in range(resume["batch"]):
+            if next(it, None) is None:
+                raise _ckpt.CheckpointError(
+                    f"Trainer: the checkpoint stopped after batch {resume['batch']} of an epoch, "
+                    f"but the training data has only {done} batches: resume with the same data"
+                )
+        # ...and what follows from the state at the interruption (dropout masks, augmentation).
+        _set_rng_state(resume["rng"], data)
+        loss_avg.load_state_dict(resume["loss"])
+        for m, s in zip(metrics, resume["metrics"]):
+            m.load_state_dict(s)
+        return it, resume["batch"]
+
+    # ------------------------------------------------------------------ Ctrl-C
+    def request_interrupt(self) -> None:
+        """Ask ``fit`` to stop after the current batch, as Ctrl-C does."""
+        self._interrupt_requested = True
+
+    @contextlib.contextmanager
+    def _sigint_to_flag(self):
+        if not self.handle_sigint or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.getsignal(signal.SIGINT)
+
+        def handler(signum, frame):
+            self.request_interrupt()
+            signal.signal(signal.SIGINT, previous)  # a second Ctrl-C interrupts at once
+
+        signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+# ---------------------------------------------------------------------------------- helpers
+def _checked_state(ckpt) -> dict:
+    """The Trainer part of a checkpoint, with its layout checked (a clear error, not a KeyError
+    deep inside ``fit``, for a file that was tampered with)."""
+    state = ckpt.trainer or {}
+
+    def bad(what: str):
+        return _ckpt.CheckpointError(f"{ckpt.path}: corrupted trainer state: {what}")
+
+    history = state.get("history", {"epoch": [], "rows": []})
+    if not (
+        isinstance(history, dict)
+        and isinstance(history.get("epoch"), list)
+        and isinstance(history.get("rows"), list)
+        and all(isinstance(e, int) for e in history["epoch"])
+        and all(isinstance(r, dict) for r in history["rows"])
+        and len(history["epoch"]) == len(history["rows"])
+    ):
+        raise bad("history")
+    callbacks = state.get("callbacks") or {}
+    if not isinstance(callbacks, dict):
+        raise bad("callbacks")
+    partial = state.get("partial")
+    if partial is not None:
+        ok = (
+            isinstance(partial, dict)
+            and isinstance(partial.get("batch"), int)
+            and partial["batch"] >= 1
+            and isinstance(partial.get("rng_epoch_start"), dict)
+            and isinstance(partial["rng_epoch_start"].get("backprop"), dict)
+            and isinstance(partial.get("loss"), dict)
+            and isinstance(partial.get("metrics"), list)
+            and isinstance(ckpt.rng, dict)
+        )
+        if not ok:
+            raise bad("the position in the interrupted epoch")
+    if ckpt.rng is not None and not isinstance(ckpt.rng.get("backprop"), dict):
+        raise bad("random generator state")
+    return {
+        "history": history,
+        "callbacks": callbacks,
+        "partial": partial,
+        "stop_training": bool(state.get("stop_training", False)),
+    }
+
+
+def _fresh(metric: Metric) -> Metric:
+    m = copy.deepcopy(metric)
+    m.reset()
+    return m
+
+
+def _results(loss_avg: Mean, metrics: list[Metric]) -> dict[str, float]:
+    out = {"loss": loss_avg.compute()}
+    for m in metrics:
+        value = m.compute()
+        if isinstance(value, dict):
+            out.update({k: float(v) for k, v in value.items() if np.ndim(v) == 0})
+        elif np.ndim(value) == 0:
+            out[m.name] = float(value)
+    return out
+
+
+def _check_data(data, where: str) -> None:
+    if (
+        isinstance(data, (tuple, list))
+        and len(data) == 2
+        and isinstance(data[0], (Tensor, np.ndarray))
+    ):
+        raise TypeError(
+            f"Trainer: {where} looks like an (inputs, targets) pair of arrays; wrap it in a "
+            f"DataLoader(TensorDataset(x, y), batch_size=...)"
+        )
+    if not hasattr(data, "__iter__"):
+        raise TypeError(
+            f"Trainer: {where} must be an iterable of (inputs, targets) batches (a DataLoader), "
+            f"got {type(data).__name__}"
+        )
+    # Not iter(data) is data: creating a DataLoader iterator draws its shuffle from the RNG.
+    if isinstance(data, Iterator):
+        raise TypeError(
+            f"Trainer: {where} is an iterator, which would be exhausted after one epoch; pass a "
+            f"DataLoader or a list of batches"
+        )
+
+
+def _pairs(batches):
+    for batch in batches:
+        if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+            raise TypeError(
+                f"Trainer: each batch must be an (inputs, targets) pair, got "
+                f"{type(batch).__name__}"
+                + (f" of length {len(batch)}" if hasattr(batch, "__len__") else "")
+            )
+        yield batch
+
+
+def _batch_size(y) -> int:
+    shape = getattr(y, "shape", None)
+    if shape:
+        return int(shape[0])
+    return len(y) if hasattr(y, "__len__") else 1
+
+
+def _num_examples(data) -> int | None:
+    dataset = getattr(data, "dataset", None)
+    try:
+        n = len(dataset) if dataset is not None else None
+    except TypeError:
+        return None
+    if n is not None and getattr(data, "drop_last", False):
+        n -= n % data.batch_size
+    return n
+
+
+def _rng_state(data) -> dict:
+    """The random states that decide what happens next: the library's generator, and the data
+    loader's own shuffling generator when it has one."""
+    state: dict[str, Any] = {"backprop": _random.get_rng_state()}
+    gen = getattr(data, "generator", None)
+    if isinstance(gen, np.random.Generator):
+        state["loader"] = gen.bit_generator.state
+    return state
+
+
+def _set_rng_state(state: dict, data) -> None:
+    _ckpt.restore_global_rng(state["backprop"])
+    gen = getattr(data, "generator", None)
+    if "loader" in state and isinstance(gen, np.random.Generator):
+        try:
+            gen.bit_generator.state = state["loader"]
+        except (TypeError, ValueError, KeyError) as e:
+            raise _ckpt.CheckpointError(f"invalid data-loader generator state: {e}") from None

@@ -1,0 +1,16 @@
+"""Pictures (matplotlib, headless): learning curves, confusion matrices, conv filters and
+decision boundaries.
+
+matplotlib is imported only when a picture is drawn, and only through its object-oriented API
+(``Figure`` + the Agg canvas): no pyplot global state, no window, safe in scripts and servers.
+"""
+
+from .boundaries import decision_grid, plot_decision_boundary
+from .confusion import plot_confusion_matrix
+from .curves import plot_history
+from .filters import filter_grid, plot_filters
+
+__all__ = [
+    "plot_history", "plot_confusion_matrix", "filter_grid", "plot_filters", "decision_grid",
+    "plot_decision_boundary",
+]  # fmt: skip
