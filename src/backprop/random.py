@@ -16,14 +16,15 @@ _generator: np.random.Generator = np.random.default_rng(_initial_seed)
 
 
 def manual_seed(n: int) -> np.random.Generator:
-    """Seed the library's generator; returns it."""
-    global _generator, _initial_seed
+    """Seed the library's generator (in place: code holding ``generator()`` sees it); returns it."""
+    global _initial_seed
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"manual_seed: seed must be an int, got {type(n).__name__}")
     if n < 0:
         raise ValueError(f"manual_seed: seed must be non-negative, got {n}")
     _initial_seed = int(n)
-    _generator = np.random.default_rng(_initial_seed)
+    # The same stream as np.random.default_rng(n), set into the one existing generator.
+    _generator.bit_generator.state = np.random.PCG64(_initial_seed).state
     return _generator
 
 
@@ -39,7 +40,7 @@ def initial_seed() -> int:
 
 
 def generator() -> np.random.Generator:
-    """The library's current generator (replaced by :func:`manual_seed`)."""
+    """The library's generator: always the same object; seeding and restoring change it in place."""
     return _generator
 
 
@@ -49,13 +50,16 @@ def get_rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
-    """Restore a snapshot taken by :func:`get_rng_state`."""
+    """Restore a snapshot taken by :func:`get_rng_state` (in place)."""
     if not isinstance(state, dict) or "bit_generator" not in state:
         raise ValueError("set_rng_state: expected a dict from get_rng_state()")
-    bitgen = getattr(np.random, state["bit_generator"], None)
-    if bitgen is None:
-        raise ValueError(f"set_rng_state: unknown bit generator {state['bit_generator']!r}")
-    global _generator
-    g = np.random.Generator(bitgen())
-    g.bit_generator.state = state
-    _generator = g
+    kind = type(_generator.bit_generator).__name__
+    if state["bit_generator"] != kind:
+        raise ValueError(
+            f"set_rng_state: the state is for bit generator {state['bit_generator']!r}, "
+            f"the library uses {kind!r}"
+        )
+    try:
+        _generator.bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as e:
+        raise ValueError(f"set_rng_state: malformed state ({e})") from None

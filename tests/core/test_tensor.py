@@ -135,3 +135,17 @@ def test_setitem_and_inplace_helpers():
     assert x.tolist() == [3.0, 5.0, 5.0]
     x.zero_()
     assert x.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_seeding_and_restoring_keep_the_generator_object():
+    g = bp.random.generator()
+    bp.manual_seed(7)
+    assert bp.random.generator() is g
+    a = g.random(3)
+    bp.manual_seed(7)
+    np.testing.assert_array_equal(g.random(3), a)  # a captured generator follows the seed
+    np.testing.assert_array_equal(np.random.default_rng(7).random(3), a)
+    state = bp.random.get_rng_state()
+    b = g.random(2)
+    bp.random.set_rng_state(state)
+    np.testing.assert_array_equal(g.random(2), b)
