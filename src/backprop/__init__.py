@@ -41,3 +41,20 @@ __all__ = [
     "float64", "double", "int8", "uint8", "int16", "short", "int32", "int", "int64", "long", "bool",
     *_functional_all,
 ]  # fmt: skip
+
+
+# Heavier subpackages load on first use, so `import backprop` stays light (as `torch.optim` is
+# reachable from `torch`, `backprop.optim` is from `backprop`).
+_LAZY_SUBMODULES = ("data", "optim", "train", "models", "viz", "serialization", "cli")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    if name == "summary":  # the model zoo's summary(), imported when first used
+        from .models.summary import summary
+
+        return summary
+    raise AttributeError(f"module 'backprop' has no attribute {name!r}")
