@@ -21,6 +21,7 @@ from ..functional.shape import cat, stack
 from ..ops import recurrent as R
 from ..tensor import Tensor
 from . import init
+from ._util import factory_dtype
 from .module import Module
 from .parameter import Parameter
 
@@ -120,7 +121,7 @@ class RNNCellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        dt = np.dtype(np.float32 if dtype is None else dtype)
+        dt = factory_dtype(dtype, op)
         G = gates * hidden_size
         self.weight_ih = Parameter(np.empty((G, input_size), dtype=dt))
         self.weight_hh = Parameter(np.empty((G, hidden_size), dtype=dt))
@@ -306,7 +307,7 @@ class RNNBase(Module):
         self.batch_first = batch_first
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
-        dt = np.dtype(np.float32 if dtype is None else dtype)
+        dt = factory_dtype(dtype, op)
         G = _GATES[mode] * hidden_size
         D = 2 if bidirectional else 1
         self._flat_weights_names = []
@@ -385,6 +386,11 @@ class RNNBase(Module):
         if not isinstance(h, Tensor) or h.shape != expected:
             got = h.shape if isinstance(h, Tensor) else type(h).__name__
             raise ValueError(f"{op}: {name} should have shape {expected}, got {got}")
+        if h.dtype != self.weight_ih_l0.dtype:  # else NumPy would silently upcast the whole run
+            raise TypeError(
+                f"{op}: {name} dtype {h.dtype} differs from the input's and weights' "
+                f"{self.weight_ih_l0.dtype}"
+            )
         return h.reshape(h.shape[0], 1, -1) if unbatched else h
 
     def _run(self, input, states):

@@ -23,8 +23,17 @@ First-order gradients only.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from ..autograd.function import Function
+from ..backend import numpy_backend
 from . import register_op
+
+
+def _serial(xp):
+    """One BLAS thread around the time loops (see ``numpy_backend.one_blas_thread``: their small
+    products lose more to thread hand-offs than they gain); a no-op for other backends."""
+    return numpy_backend.one_blas_thread() if xp is numpy_backend.np else nullcontext()
 
 
 def _sigmoid_(xp, a):
@@ -150,8 +159,9 @@ class RNNCell(Function):
     @staticmethod
     def forward(ctx, x, h, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh"):
         xp = ctx.xp
-        a = _cell_input(x, w_ih, b_ih, b_hh)
-        a += h @ w_hh.T
+        with _serial(xp):
+            a = _cell_input(x, w_ih, b_ih, b_hh)
+            a += h @ w_hh.T
         h2 = _act(xp, a, nonlinearity)
         ctx.nonlinearity = nonlinearity
         ctx.save_for_backward(x, h, w_ih, w_hh, h2)
@@ -161,7 +171,8 @@ class RNNCell(Function):
     def backward(ctx, gy):
         x, h, w_ih, w_hh, h2 = ctx.saved_tensors
         da = gy * _act_grad(h2, ctx.nonlinearity)
-        return _cell_grads(ctx, 2, da, da, x, h, w_ih, w_hh, None)
+        with _serial(ctx.xp):
+            return _cell_grads(ctx, 2, da, da, x, h, w_ih, w_hh, None)
 
 
 @register_op("lstm_cell")
@@ -171,8 +182,9 @@ class LSTMCell(Function):
     @staticmethod
     def forward(ctx, x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
         xp = ctx.xp
-        ax = _cell_input(x, w_ih, b_ih, b_hh)
-        h2, c2, cache = lstm_step(xp, ax, h, c, w_hh.T)
+        with _serial(xp):
+            ax = _cell_input(x, w_ih, b_ih, b_hh)
+            h2, c2, cache = lstm_step(xp, ax, h, c, w_hh.T)
         ctx.cache = cache
         ctx.save_for_backward(x, h, c, w_ih, w_hh)
         return xp.stack([h2, c2])
@@ -184,7 +196,9 @@ class LSTMCell(Function):
         s = ctx.cache[0]
         da = xp.empty_like(s)
         gc = lstm_step_back(gy[0], gy[1], c, ctx.cache, da)
-        gx, gh, gw_ih, gw_hh, gb_ih, gb_hh = _cell_grads(ctx, 3, da, da, x, h, w_ih, w_hh, None)
+        with _serial(xp):
+            grads = _cell_grads(ctx, 3, da, da, x, h, w_ih, w_hh, None)
+        gx, gh, gw_ih, gw_hh, gb_ih, gb_hh = grads
         return gx, gh, (gc if ctx.needs_input_grad[2] else None), gw_ih, gw_hh, gb_ih, gb_hh
 
 
@@ -195,8 +209,9 @@ class GRUCell(Function):
     @staticmethod
     def forward(ctx, x, h, w_ih, w_hh, b_ih=None, b_hh=None):
         xp = ctx.xp
-        ax = _cell_input(x, w_ih, b_ih)
-        h2, cache = gru_step(xp, ax, h, w_hh.T, b_hh)
+        with _serial(xp):
+            ax = _cell_input(x, w_ih, b_ih)
+            h2, cache = gru_step(xp, ax, h, w_hh.T, b_hh)
         ctx.cache = cache
         ctx.save_for_backward(x, h, w_ih, w_hh)
         return h2
@@ -209,7 +224,8 @@ class GRUCell(Function):
         dax = xp.empty((B, 3 * H), dtype=gy.dtype)
         dgh = xp.empty((B, 3 * H), dtype=gy.dtype)
         gh_direct = gru_step_back(gy, h, ctx.cache, dax, dgh)
-        return _cell_grads(ctx, 2, dax, dgh, x, h, w_ih, w_hh, gh_direct)
+        with _serial(xp):
+            return _cell_grads(ctx, 2, dax, dgh, x, h, w_ih, w_hh, gh_direct)
 
 
 # ------------------------------------------------------------------ layers: a whole sequence
@@ -241,10 +257,11 @@ class RNNLayer(Function):
         hs = xp.empty((T + 1, B, H), dtype=ax.dtype)  # h_0 .. h_T in processing order
         hs[0] = h0
         w_t = xp.ascontiguousarray(w_hh.T)  # a contiguous operand: ~20% faster small multiplies
-        for t in range(T):
-            a = hs[t] @ w_t
-            a += ax[t]
-            hs[t + 1] = _act(xp, a, nonlinearity)
+        with _serial(xp):
+            for t in range(T):
+                a = hs[t] @ w_t
+                a += ax[t]
+                hs[t + 1] = _act(xp, a, nonlinearity)
         ctx.hs, ctx.w_hh, ctx.reverse, ctx.nonlinearity = hs, w_hh, reverse, nonlinearity
         return _in_time_order(hs[1:], reverse).copy()
 
@@ -256,10 +273,11 @@ class RNNLayer(Function):
         T = gy.shape[0]
         dA = xp.empty((T,) + gy.shape[1:], dtype=gy.dtype)
         dh = None
-        for t in range(T - 1, -1, -1):
-            g = gy[t] if dh is None else gy[t] + dh
-            dA[t] = g * _act_grad(hs[t + 1], ctx.nonlinearity)
-            dh = dA[t] @ w_hh
+        with _serial(xp):
+            for t in range(T - 1, -1, -1):
+                g = gy[t] if dh is None else gy[t] + dh
+                dA[t] = g * _act_grad(hs[t + 1], ctx.nonlinearity)
+                dh = dA[t] @ w_hh
         gw, gb = _layer_weight_grads(ctx, dA, hs, 2)
         return _in_time_order(dA, ctx.reverse), dh, gw, gb
 
@@ -284,8 +302,9 @@ class LSTMLayer(Function):
         hs[0], cs[0] = h0, c0
         caches = []
         w_t = xp.ascontiguousarray(w_hh.T)
-        for t in range(T):
-            caches.append(lstm_step(xp, ax[t], hs[t], cs[t], w_t, hs[t + 1], cs[t + 1])[2])
+        with _serial(xp):
+            for t in range(T):
+                caches.append(lstm_step(xp, ax[t], hs[t], cs[t], w_t, hs[t + 1], cs[t + 1])[2])
         ctx.hs, ctx.cs, ctx.caches, ctx.w_hh, ctx.reverse = hs, cs, caches, w_hh, reverse
         out = xp.empty((T + 1, B, H), dtype=ax.dtype)
         out[:T] = _in_time_order(hs[1:], reverse)
@@ -302,10 +321,11 @@ class LSTMLayer(Function):
         dA = xp.empty((T, B, 4 * H), dtype=gy.dtype)
         dc = gy[T]
         dh = None
-        for t in range(T - 1, -1, -1):
-            g = ghs[t] if dh is None else ghs[t] + dh
-            dc = lstm_step_back(g, dc, cs[t], caches[t], dA[t])
-            dh = dA[t] @ w_hh
+        with _serial(xp):
+            for t in range(T - 1, -1, -1):
+                g = ghs[t] if dh is None else ghs[t] + dh
+                dc = lstm_step_back(g, dc, cs[t], caches[t], dA[t])
+                dh = dA[t] @ w_hh
         gw, gb = _layer_weight_grads(ctx, dA, hs, 3)
         if dh is None:  # T == 0 cannot happen (the module checks), kept for clarity of types
             dh = xp.zeros_like(hs[0])
@@ -329,8 +349,9 @@ class GRULayer(Function):
         hs[0] = h0
         caches = []
         w_t = xp.ascontiguousarray(w_hh.T)
-        for t in range(T):
-            caches.append(gru_step(xp, ax[t], hs[t], w_t, b_hh, hs[t + 1])[1])
+        with _serial(xp):
+            for t in range(T):
+                caches.append(gru_step(xp, ax[t], hs[t], w_t, b_hh, hs[t + 1])[1])
         ctx.hs, ctx.caches, ctx.w_hh, ctx.reverse = hs, caches, w_hh, reverse
         return _in_time_order(hs[1:], reverse).copy()
 
@@ -343,9 +364,10 @@ class GRULayer(Function):
         dAx = xp.empty((T, B, 3 * H), dtype=gy.dtype)
         dGh = xp.empty((T, B, 3 * H), dtype=gy.dtype)
         dh = None
-        for t in range(T - 1, -1, -1):
-            g = gy[t] if dh is None else gy[t] + dh
-            dh = gru_step_back(g, hs[t], caches[t], dAx[t], dGh[t])
-            dh += dGh[t] @ w_hh
+        with _serial(xp):
+            for t in range(T - 1, -1, -1):
+                g = gy[t] if dh is None else gy[t] + dh
+                dh = gru_step_back(g, hs[t], caches[t], dAx[t], dGh[t])
+                dh += dGh[t] @ w_hh
         gw, gb = _layer_weight_grads(ctx, dGh, hs, 2)
         return _in_time_order(dAx, ctx.reverse), dh, gw, gb
