@@ -52,17 +52,18 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b=None):
         ctx.save_for_backward(x, w)
-        y = x @ w.T
+        # Leading dims folded into rows: one large matrix multiply, not one per leading index.
+        y = x.reshape(-1, x.shape[-1]) @ w.T if x.ndim > 2 else x @ w.T
         if b is not None:
             y += b
-        return y
+        return y.reshape(x.shape[:-1] + (w.shape[0],)) if x.ndim > 2 else y
 
     @staticmethod
     def backward(ctx, gy):
         x, w = ctx.saved_tensors
         nx, nw, *nb = ctx.needs_input_grad
-        gx = gy @ w if nx else None
         g2 = gy.reshape(-1, gy.shape[-1])
+        gx = (g2 @ w).reshape(x.shape) if nx else None
         gw = g2.T @ x.reshape(-1, x.shape[-1]) if nw else None
         gb = g2.sum(axis=0) if nb and nb[0] else None
         return gx, gw, gb
