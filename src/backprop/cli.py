@@ -286,6 +286,13 @@ def cmd_predict(args) -> int:
         x = (x - mean.reshape(mean.shape + extra)) / std.reshape(std.shape + extra)
     with no_grad():
         logits = model(Tensor._make(x, False, None)).data.astype(np.float64)
+    if logits.ndim != 2 or len(classes) != logits.shape[1]:
+        from .train.checkpoint import CheckpointError
+
+        raise CheckpointError(
+            f"{path}: the model gives outputs of shape {logits.shape[1:]} but the checkpoint "
+            f"names {len(classes)} classes"
+        )
     z = logits - logits.max(axis=1, keepdims=True)
     probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
     k = max(1, min(args.top, probs.shape[1]))
@@ -314,10 +321,7 @@ def _read_input(path: Path, shape: tuple, info: dict, invert: str):
     if not path.is_file():
         raise UsageError(f"no such input file: {path}")
     if path.suffix.lower() == ".npy":
-        try:
-            a = np.load(path, allow_pickle=False)
-        except ValueError as e:
-            raise UsageError(f"{path}: not a plain .npy array ({e})") from None
+        a = _load_npy(path)
         if a.dtype.kind in "iu":
             a = a.astype(np.float32) / np.float32(info.get("raw_max") or 255)
         a = a.astype(np.float32, copy=False)
@@ -334,6 +338,39 @@ def _read_input(path: Path, shape: tuple, info: dict, invert: str):
     if len(shape) != 3:
         raise UsageError(f"{path}: this model takes arrays of shape {shape}; give a .npy file")
     return _read_image(path, shape, invert)[None], [str(path)]
+
+
+def _load_npy(path: Path):
+    """A plain .npy array, its header checked against the file size before anything is
+    allocated (``np.load`` would allocate whatever the header claims), and never unpickled."""
+    import math
+    from tokenize import TokenError
+
+    import numpy as np
+    from numpy.lib import format as npy
+
+    try:
+        with open(path, "rb") as f:
+            version = npy.read_magic(f)
+            if version not in ((1, 0), (2, 0), (3, 0)):
+                raise ValueError(f"unsupported .npy version {version}")
+            read_header = npy.read_array_header_1_0 if version == (1, 0) else (
+                npy.read_array_header_2_0
+            )  # fmt: skip
+            shape, fortran, dtype = read_header(f)
+            if dtype.hasobject:
+                raise ValueError("it holds Python objects (a pickle), which are never loaded")
+            expected = math.prod(shape) * dtype.itemsize
+            actual = os.fstat(f.fileno()).st_size - f.tell()
+            if actual != expected:
+                raise ValueError(
+                    f"the header says shape {shape} of {dtype} ({expected:,} bytes) but the file "
+                    f"holds {actual:,} bytes of data"
+                )
+        return np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, SyntaxError, TypeError, OverflowError, TokenError) as e:
+        # (NumPy's header parser raises TokenError or SyntaxError on some corrupted headers.)
+        raise UsageError(f"{path}: not a plain .npy array ({e})") from None
 
 
 def _read_image(path: Path, shape: tuple, invert: str):
@@ -486,7 +523,12 @@ def cmd_summary(args) -> int:
     if shape is None:
         raise UsageError(f"{args.model} has no default input shape; pass --input-shape")
     model = models.get_model(args.model)
-    print(models.summary(model, shape))
+    try:
+        text = models.summary(model, shape)
+    except (TypeError, ValueError) as e:  # an --input-shape the model cannot take
+        shape_s = " ".join(map(str, shape))
+        raise UsageError(f"summary {args.model} --input-shape {shape_s}: {e}") from None
+    print(text)
     return EXIT_OK
 
 
@@ -673,6 +715,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     from .serialization import SerializationError
     from .train.config import ConfigError
+    from .train.runner import DataError
 
     try:
         return args.func(args)
@@ -682,7 +725,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (SerializationError, FileNotFoundError, PermissionError) as e:
+    except (SerializationError, DataError, FileNotFoundError, PermissionError) as e:
         _print_err(str(e))
         return EXIT_FAILURE
     except Exception as e:

@@ -417,9 +417,15 @@ def _encode(obj, key: str, tensors: dict) -> Any:
     )
 
 
-def _decode(node, tensors: dict, path) -> Any:
+_MAX_DEPTH = 100  # a checkpoint's tree is a few levels deep; a deeper one is hostile
+
+
+def _decode(node, tensors: dict, path, depth: int = 0) -> Any:
+    if depth > _MAX_DEPTH:
+        raise _fail(path, f"corrupted metadata: nested more than {_MAX_DEPTH} levels deep")
+    depth += 1
     if isinstance(node, list):
-        return [_decode(v, tensors, path) for v in node]
+        return [_decode(v, tensors, path, depth) for v in node]
     if not isinstance(node, dict):
         return node
     if len(node) == 1:
@@ -432,14 +438,16 @@ def _decode(node, tensors: dict, path) -> Any:
                 return Tensor._make(arr, False, None)
             return arr if tag == "__ndarray__" else arr[()]
         if tag == "__tuple__" and isinstance(v, list):
-            return tuple(_decode(x, tensors, path) for x in v)
+            return tuple(_decode(x, tensors, path, depth) for x in v)
         if tag == "__float__" and v in ("inf", "-inf", "nan"):
             return float(v)
         if tag == "__items__" and isinstance(v, list):
-            if not all(isinstance(kv, list) and len(kv) == 2 for kv in v):
+            if not all(
+                isinstance(kv, list) and len(kv) == 2 and isinstance(kv[0], (str, int)) for kv in v
+            ):  # (the keys _encode writes: str, int, bool; a list key would be unhashable)
                 raise _fail(path, "corrupted metadata: bad __items__ entry")
-            return {k: _decode(x, tensors, path) for k, x in v}
-    return {k: _decode(v, tensors, path) for k, v in node.items()}
+            return {k: _decode(x, tensors, path, depth) for k, x in v}
+    return {k: _decode(v, tensors, path, depth) for k, v in node.items()}
 
 
 def save(obj: Any, path: str | os.PathLike, metadata: Mapping[str, str] | None = None) -> None:
@@ -473,8 +481,16 @@ def load(path: str | os.PathLike) -> Any:
     raw = metadata.get(_TREE_KEY)
     if raw is None:
         return {k: Tensor._make(v, False, None) for k, v in tensors.items()}
+    if _CHECKSUM_KEY not in metadata:
+        # save() always writes one; without it (e.g. its key name hit by a flipped bit) the
+        # file would load unverified.
+        raise _fail(path, f"corrupted: the checksum ({_CHECKSUM_KEY}) is missing")
     try:
         tree = json.loads(raw)
+        # (A tree nested a few hundred levels deep parses, but its decoding would recurse past
+        # Python's limit: the same refusal.)
+        return _decode(tree, tensors, path)
     except (ValueError, RecursionError) as e:
+        if isinstance(e, SerializationError):
+            raise
         raise _fail(path, f"corrupted metadata ({e})") from None
-    return _decode(tree, tensors, path)

@@ -202,7 +202,10 @@ class Tensor:
 
     def astype(self, dtype) -> Tensor:
         """A tensor of ``dtype``; differentiable between floating types."""
-        dtype = np.dtype(dtype)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"astype: {dtype!r} is not a dtype (e.g. backprop.float32)") from None
         if dtype == self.data.dtype:
             return self
         if self.requires_grad and not np.issubdtype(dtype, np.floating):

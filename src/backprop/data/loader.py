@@ -137,6 +137,11 @@ class DataLoader:
                 "DataLoader: generator must be a numpy.random.Generator, got "
                 f"{type(generator).__name__}"
             )
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(
+                f"DataLoader: dataset must be a map-style dataset (with __len__ and __getitem__), "
+                f"got {type(dataset).__name__}"
+            )
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"DataLoader: collate_fn must be callable, got {collate_fn!r}")
         self.dataset = dataset

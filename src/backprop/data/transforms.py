@@ -147,9 +147,19 @@ class ToFloat(Transform):
     """
 
     def __init__(self, scale: float | None = None) -> None:
+        if scale is not None and (
+            isinstance(scale, bool)
+            or not isinstance(scale, (int, float, np.number))
+            or not 0 < scale < np.inf
+        ):
+            raise ValueError(
+                f"ToFloat: scale must be a positive finite number or None, got {scale!r}"
+            )
         self.scale = scale
 
     def _apply(self, x):
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"ToFloat: expected a numeric array, got dtype {x.dtype}")
         return _to_float32(x, self.scale)
 
     def __repr__(self) -> str:

@@ -54,7 +54,13 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     elif isinstance(data, (np.ndarray, np.generic)):
         arr = np.array(data)
     else:
-        arr = np.array(data)
+        try:
+            arr = np.array(data)
+        except ValueError as e:  # a ragged nested list
+            raise ValueError(
+                f"tensor: cannot make a tensor from {type(data).__name__} {data!r:.60}: the "
+                f"nested sequences have different lengths ({e})"
+            ) from None
         if arr.dtype == object or arr.dtype.kind in "US":
             raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} {data!r:.60}")
         if arr.dtype.kind == "f":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 from ..ops.dropout import Dropout
 from ..tensor import Tensor
 from ._util import is_float
@@ -29,6 +31,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     """
     if not isinstance(input, Tensor) or not is_float(input.dtype):
         raise TypeError("dropout: input must be a floating-point Tensor")
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"dropout: p must be a number in [0, 1], got {type(p).__name__} {p!r}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:

@@ -195,6 +195,12 @@ def allclose(input: Tensor, other: Tensor, rtol=1e-5, atol=1e-8, equal_nan=False
     """Whether every element of ``input`` is close to ``other`` (NumPy's and PyTorch's rule)."""
     a = as_tensor(input, "allclose").data
     b = as_tensor(other, "allclose").data
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"allclose: shapes {a.shape} and {b.shape} cannot be broadcast together"
+        ) from None
     return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 

@@ -33,9 +33,46 @@ def getitem(input: Tensor, index) -> Tensor:
         if isinstance(i, float):
             raise TypeError(f"index: float {i} cannot be used as an index")
     try:
+        split = _ints_first(index)
+        if split is not None:  # PyTorch's rule, not NumPy's: see _ints_first
+            first, rest = split
+            return I.GetItem.apply(I.GetItem.apply(input, index=first), index=rest)
         return I.GetItem.apply(input, index=index)
     except IndexError as e:
         raise IndexShapeError(f"index: {e} (tensor of shape {input.shape})") from None
+
+
+def _is_int(i) -> bool:
+    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+
+
+def _ints_first(index):
+    """``(ints only, the rest)`` when ``index`` mixes integers with integer-array or mask indices,
+    else None.
+
+    NumPy counts an integer as an advanced index when arrays are present, so ``x[0, :, idx]``
+    puts idx's dimension first (the advanced indices are not adjacent); PyTorch applies the
+    integers first, as plain selections, and then ``[:, idx]``. Indexing twice gives PyTorch's
+    result.
+    """
+    if not isinstance(index, tuple) or not any(_is_int(i) for i in index):
+        return None
+    if not any(isinstance(i, np.ndarray) and i.ndim > 0 for i in index):
+        return None
+    first, rest = [], []
+    for i in index:
+        if _is_int(i):
+            first.append(i)
+        elif isinstance(i, np.ndarray) and i.dtype == np.bool_:
+            first.extend([slice(None)] * i.ndim)  # a mask consumes its ndim dimensions
+            rest.append(i)
+        elif i is None or i is Ellipsis or isinstance(i, (bool, np.bool_)):
+            first.append(i)
+            rest.append(i if i is Ellipsis else slice(None))  # None/bool: a new dim
+        else:  # a slice or an integer array: one dimension
+            first.append(slice(None))
+            rest.append(i)
+    return tuple(first), tuple(rest)
 
 
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:

@@ -23,9 +23,15 @@ __all__ = [
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _reduction(reduction, op: str) -> str:
+def _reduction(reduction, op: str, x: Tensor | None = None) -> str:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if reduction == "mean" and x is not None and x.data.size == 0:
+        # PyTorch returns NaN, which surfaces epochs later as a NaN loss far from the cause.
+        raise ValueError(
+            f"{op}: the input of shape {x.shape} is empty (an empty batch?); the mean of no "
+            f"elements is undefined (use reduction='sum' or 'none' to accept empty batches)"
+        )
     return reduction
 
 
@@ -82,7 +88,7 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """
     x = _input(input, "mse_loss")
     t = _same_shape_float_target(x, target, "mse_loss")
-    return L.MSELoss.apply(x, t, reduction=_reduction(reduction, "mse_loss"))
+    return L.MSELoss.apply(x, t, reduction=_reduction(reduction, "mse_loss", x))
 
 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -92,7 +98,7 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """
     x = _input(input, "l1_loss")
     t = _same_shape_float_target(x, target, "l1_loss")
-    return L.L1Loss.apply(x, t, reduction=_reduction(reduction, "l1_loss"))
+    return L.L1Loss.apply(x, t, reduction=_reduction(reduction, "l1_loss", x))
 
 
 def huber_loss(
@@ -110,7 +116,7 @@ def huber_loss(
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     return L.HuberLoss.apply(
-        x, t, delta=float(delta), reduction=_reduction(reduction, "huber_loss")
+        x, t, delta=float(delta), reduction=_reduction(reduction, "huber_loss", x)
     )
 
 
@@ -132,13 +138,13 @@ def binary_cross_entropy(
     op = "binary_cross_entropy"
     x = _input(input, op)
     t = _same_shape_float_target(x, target, op)
-    if x.data.size and (x.data.min() < 0 or x.data.max() > 1):
+    if x.data.size and not (x.data.min() >= 0 and x.data.max() <= 1):  # NaN fails too
         raise ValueError(
             f"{op}: input values must lie in [0, 1], got min {x.data.min():.4g} and max "
             f"{x.data.max():.4g} (for logits use binary_cross_entropy_with_logits)"
         )
     w = _const(weight, x, op, "weight")
-    return L.BinaryCrossEntropy.apply(x, t, weight=w, reduction=_reduction(reduction, op))
+    return L.BinaryCrossEntropy.apply(x, t, weight=w, reduction=_reduction(reduction, op, x))
 
 
 def binary_cross_entropy_with_logits(
@@ -168,7 +174,7 @@ def binary_cross_entropy_with_logits(
     w = _const(weight, x, op, "weight")
     pw = _const(pos_weight, x, op, "pos_weight")
     return L.BinaryCrossEntropyWithLogits.apply(
-        x, t, weight=w, pos_weight=pw, reduction=_reduction(reduction, op)
+        x, t, weight=w, pos_weight=pw, reduction=_reduction(reduction, op, x)
     )
 
 
@@ -250,7 +256,7 @@ def cross_entropy(
     op = "cross_entropy"
     x = _input(input, op)
     t = _target(target, op)
-    reduction = _reduction(reduction, op)
+    reduction = _reduction(reduction, op, x)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
     if x.ndim == 0:
@@ -312,7 +318,7 @@ def nll_loss(
     op = "nll_loss"
     x = _input(input, op)
     t = _target(target, op)
-    reduction = _reduction(reduction, op)
+    reduction = _reduction(reduction, op, x)
     if not np.issubdtype(t.dtype, np.integer):
         raise TypeError(f"{op}: target must hold class indices (integers), got {t.dtype}")
     x, t, unbatched = _batched(x, t, op)
@@ -352,7 +358,7 @@ def multi_margin_loss(
     op = "multi_margin_loss"
     x = _input(input, op)
     t = _target(target, op)
-    reduction = _reduction(reduction, op)
+    reduction = _reduction(reduction, op, x)
     if p not in (1, 2):
         raise ValueError(f"{op}: only p == 1 and p == 2 are supported, got {p}")
     if x.ndim > 2:

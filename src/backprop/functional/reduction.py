@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import NamedTuple
 
 import numpy as np
@@ -31,7 +32,8 @@ def _need_float(t: Tensor, op: str) -> None:
 
 
 def _non_empty(t: Tensor, axis, op: str) -> None:
-    if t.data.size == 0 and (axis is None or any(t.shape[a] == 0 for a in axis)):
+    # builtins.any: this module's own `any` (the tensor reduction) shadows the builtin.
+    if t.data.size == 0 and (axis is None or builtins.any(t.shape[a] == 0 for a in axis)):
         raise ValueError(f"{op}: cannot reduce an empty dimension of a tensor of shape {t.shape}")
 
 
@@ -48,7 +50,9 @@ def mean(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Mean over ``dim``; floating-point inputs only, as in PyTorch."""
     input = as_tensor(input, "mean")
     _need_float(input, "mean")
-    return R.Mean.apply(input, axis=dim_tuple(dim, input.ndim, "mean"), keepdim=keepdim)
+    axis = dim_tuple(dim, input.ndim, "mean")
+    _non_empty(input, axis, "mean")  # PyTorch returns NaN; a mean over nothing is a bug upstream
+    return R.Mean.apply(input, axis=axis, keepdim=keepdim)
 
 
 def amax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -135,6 +139,7 @@ def _var_std(fn, input, dim, unbiased, keepdim, correction, op):
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     axis = dim_tuple(dim, input.ndim, op)
+    _non_empty(input, axis, op)
     return fn.apply(input, axis=axis, correction=correction, keepdim=keepdim)
 
 
@@ -142,7 +147,9 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, computed stably (shifted by the maximum)."""
     input = as_tensor(input, "logsumexp")
     _need_float(input, "logsumexp")
-    return R.LogSumExp.apply(input, axis=dim_tuple(dim, input.ndim, "logsumexp"), keepdim=keepdim)
+    axis = dim_tuple(dim, input.ndim, "logsumexp")
+    _non_empty(input, axis, "logsumexp")  # (PyTorch gives -inf)
+    return R.LogSumExp.apply(input, axis=axis, keepdim=keepdim)
 
 
 def prod(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:

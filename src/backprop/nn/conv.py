@@ -10,6 +10,7 @@ from ..functional.conv import _conv, _padding, ntuple
 from ..functional.indexing import index_select
 from ..tensor import Tensor
 from . import init
+from ._util import factory_dtype
 from .module import Module
 from .parameter import Parameter
 
@@ -90,7 +91,7 @@ class _ConvNd(Module):
         )
         self.groups = groups
         self.padding_mode = padding_mode
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        dtype = factory_dtype(dtype, op)  # a float dtype, else TypeError naming the layer
         shape = (out_channels, in_channels // groups) + self.kernel_size
         self.weight = Parameter(np.empty(shape, dtype=dtype))
         self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 from ..functional.dropout import dropout
 from ..tensor import Tensor
 from .module import Module
@@ -30,7 +32,8 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        if not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        # (A bool is refused: ``Dropout(True)`` is a slip for ``Dropout(inplace=True)``.)
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: probability has to be between 0 and 1, but got {p!r}")
         self.p, self.inplace = float(p), bool(inplace)
 

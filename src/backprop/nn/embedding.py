@@ -50,9 +50,15 @@ class Embedding(Module):
         V = check_size(num_embeddings, "num_embeddings", "Embedding", 1)
         D = check_size(embedding_dim, "embedding_dim", "Embedding", 0)
         if padding_idx is not None:
+            if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):
+                raise TypeError(
+                    f"Embedding: padding_idx must be an int or None, got {padding_idx!r}"
+                )
             if not -V <= padding_idx < V:
                 raise ValueError(f"Embedding: padding_idx {padding_idx} must be within [-{V}, {V})")
             padding_idx = int(padding_idx) % V
+        if max_norm is not None and not max_norm > 0:
+            raise ValueError(f"Embedding: max_norm must be positive or None, got {max_norm!r}")
         self.num_embeddings, self.embedding_dim = V, D
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
         self.weight = Parameter(np.empty((V, D), dtype=factory_dtype(dtype, "Embedding")))

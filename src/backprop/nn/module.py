@@ -271,7 +271,10 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         """Add a child module under ``name`` (what attribute assignment does)."""
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+            raise TypeError(
+                f"{type(self).__name__}.add_module: {name!r} must be a Module, got "
+                f"{type(module).__name__} {module!r:.40} (is not a Module subclass)"
+            )
         self._check_name(name, "module")
         self._remove_from(name, self._parameters, self._buffers)
         self._modules[name] = module

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..functional.conv import ntuple
 from ..functional.pooling import _adaptive, _avg_pool, _max_pool
 from ..tensor import Tensor
 from .module import Module
@@ -9,6 +10,16 @@ from .module import Module
 __all__ = [
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
 ]  # fmt: skip
+
+
+def _check_window(layer: Module, kernel_size, stride, padding, dilation=1) -> None:
+    """Refuse bad window settings when the layer is built, not at its first forward."""
+    op, nd = type(layer).__name__, layer._nd
+    ntuple(kernel_size, nd, "kernel_size", op, 1)
+    if stride is not None:
+        ntuple(stride, nd, "stride", op, 1)
+    ntuple(padding, nd, "padding", op, 0)
+    ntuple(dilation, nd, "dilation", op, 1)
 
 
 class _MaxPoolNd(Module):
@@ -24,6 +35,7 @@ class _MaxPoolNd(Module):
         ceil_mode: bool = False,
     ) -> None:
         super().__init__()
+        _check_window(self, kernel_size, stride, padding, dilation)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -86,6 +98,7 @@ class _AvgPoolNd(Module):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__()
+        _check_window(self, kernel_size, stride, padding)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -137,6 +150,14 @@ class _AdaptiveAvgPoolNd(Module):
 
     def __init__(self, output_size) -> None:
         super().__init__()
+        sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * self._nd
+        if len(sizes) != self._nd or not all(
+            s is None or (isinstance(s, int) and not isinstance(s, bool) and s >= 1) for s in sizes
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: output_size must be positive ints (or None), one or a "
+                f"tuple of {self._nd}, got {output_size!r}"
+            )
         self.output_size = output_size
 
     def forward(self, input: Tensor) -> Tensor:

@@ -32,7 +32,9 @@ def _coef(gy, shape, dtype, reduction: str, denom):
     if reduction == "sum":
         return gy
     n = 1 if denom is None else denom
-    return gy / dtype.type(n) if n else gy * dtype.type(float("nan"))
+    # n == 0: no element counts (every target ignored). The loss is NaN, as in PyTorch, but its
+    # gradient is 0, as in PyTorch: NaN here would reach every element through 0 * NaN.
+    return gy / dtype.type(n) if n else gy * dtype.type(0)
 
 
 def _mean_denom(reduction: str, size: int):

@@ -188,7 +188,8 @@ class LogSumExp(Function):
         xp = ctx.xp
         m = x.max(axis=axis, keepdims=True)
         m = xp.where(xp.isfinite(m), m, x.dtype.type(0))
-        y = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
+        with xp.errstate(divide="ignore"):  # an all -inf slice: log(0) = -inf, as in PyTorch
+            y = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
         ctx.save_for_backward(x, y)
         ctx.meta = axis
         return y if keepdim else _squeeze(y, axis)
@@ -196,7 +197,8 @@ class LogSumExp(Function):
     @staticmethod
     def backward(ctx, gy):
         x, y = ctx.saved_tensors
-        return ctx.xp.exp(x - y) * gy.reshape(y.shape)
+        with ctx.xp.errstate(invalid="ignore"):  # -inf - -inf: NaN, as PyTorch's gradient
+            return ctx.xp.exp(x - y) * gy.reshape(y.shape)
 
 
 def _squeeze(y, axis):
@@ -217,6 +219,8 @@ class Prod(Function):
     def backward(ctx, gy):
         xp = ctx.xp
         (x,) = ctx.saved_tensors
+        if x.size == 0:  # nothing to differentiate (and the reshapes below would fail)
+            return xp.zeros(x.shape, dtype=x.dtype)
         axis, keepdim = ctx.meta
         g = expand_reduced(gy, x.shape, axis, keepdim)
         # Move the reduced axes last and flatten them, then "product of the others" is the

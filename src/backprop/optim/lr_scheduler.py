@@ -119,8 +119,46 @@ class LRScheduler:
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore the state saved by :meth:`state_dict`."""
+        """Restore the state saved by :meth:`state_dict`.
+
+        The state may come from a file: only attributes that :meth:`state_dict` writes are
+        accepted, each of the kind it writes (a number for a number...), so that a crafted or
+        damaged state is refused here rather than failing at the next ``step()``.
+        """
+        name = type(self).__name__
+        if not isinstance(state_dict, dict):
+            raise ValueError(
+                f"{name}.load_state_dict: expected a dict, got {type(state_dict).__name__}"
+            )
+        current = self.state_dict()
+        for k, v in state_dict.items():
+            if k not in current:
+                raise ValueError(f"{name}.load_state_dict: unexpected entry {k!r}")
+            if not _same_kind(current[k], v):
+                raise ValueError(
+                    f"{name}.load_state_dict: {k!r} is {type(v).__name__} {v!r:.40}, expected "
+                    f"{type(current[k]).__name__} like {current[k]!r:.40}"
+                )
         self.__dict__.update(copy.deepcopy(state_dict))
+
+
+def _same_kind(a, b) -> bool:
+    """Whether ``b`` can stand in for ``a`` in a scheduler's state (None matches anything)."""
+    if a is None or b is None:
+        return True
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool)
+    if isinstance(a, (int, float)):
+        return isinstance(b, (int, float))
+    if isinstance(a, (list, tuple)):
+        return (
+            isinstance(b, (list, tuple))
+            and len(a) == len(b)
+            and all(_same_kind(x, y) for x, y in zip(a, b))
+        )
+    if isinstance(a, dict):
+        return isinstance(b, dict)
+    return type(a) is type(b)
 
 
 class LambdaLR(LRScheduler):
@@ -559,7 +597,15 @@ class ReduceLROnPlateau(LRScheduler):
         Args:
             metrics: the monitored quantity (a number, or a one-element tensor).
         """
-        current = float(metrics)
+        if isinstance(metrics, (str, bytes)):  # float("0.5") would quietly accept a string
+            raise TypeError(f"ReduceLROnPlateau.step: metrics must be a number, got {metrics!r}")
+        try:
+            current = float(metrics)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"ReduceLROnPlateau.step: metrics must be a number or a one-element tensor, got "
+                f"{type(metrics).__name__} {metrics!r:.60}"
+            ) from None
         self.last_epoch += 1
         if self._is_better(current, self.best):
             self.best = current

@@ -75,9 +75,20 @@ class Optimizer:
                 f"{type(self).__name__}: params should be an iterable of Tensors or dicts, "
                 f"but got a Tensor of shape {params.shape}"
             )
+        if hasattr(params, "named_parameters"):  # a Module (a Sequential would iterate layers)
+            raise TypeError(
+                f"{type(self).__name__}: params should be an iterable of Tensors or dicts, got "
+                f"the module {type(params).__name__}; pass model.parameters()"
+            )
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
-        param_groups = list(params)
+        try:
+            param_groups = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{type(self).__name__}: params should be an iterable of Tensors or dicts, got "
+                f"{type(params).__name__}"
+            ) from None
         if len(param_groups) == 0:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
         if not isinstance(param_groups[0], dict):
@@ -233,6 +244,7 @@ class Optimizer:
         JSON round trip) are accepted.
         """
         name = type(self).__name__
+        _check_layout(state_dict, name, list(self.defaults))
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
@@ -291,6 +303,32 @@ class Optimizer:
 
 
 # --------------------------------------------------------------------- validation helpers
+def _check_layout(sd, name: str, hyper: list[str]) -> None:
+    """The layout of a state dict (it may come from a file): clear errors, not a KeyError."""
+    where = f"{name}.load_state_dict"
+    if (
+        not isinstance(sd, dict)
+        or not isinstance(sd.get("param_groups"), list)
+        or not isinstance(sd.get("state"), dict)
+    ):
+        got = sorted(map(str, sd)) if isinstance(sd, dict) else type(sd).__name__
+        raise ValueError(
+            f"{where}: expected a dict with 'state' and 'param_groups' (from state_dict()), got "
+            f"{got}"
+        )
+    for i, g in enumerate(sd["param_groups"]):
+        if not isinstance(g, dict) or not isinstance(g.get("params"), list):
+            raise ValueError(f"{where}: parameter group {i} must be a dict with a 'params' list")
+        if not all(isinstance(k, int) and not isinstance(k, bool) for k in g["params"]):
+            raise ValueError(f"{where}: parameter group {i} has non-integer parameter ids")
+        missing = [h for h in hyper if h not in g]
+        if missing:
+            raise ValueError(f"{where}: parameter group {i} lacks {', '.join(missing)}")
+    for k, v in sd["state"].items():
+        if not isinstance(v, dict):
+            raise ValueError(f"{where}: the state of parameter {k!r} must be a dict")
+
+
 def _check_nonneg(opt, group: dict[str, Any], name: str) -> None:
     v = group[name]
     _check_number(opt, name, v)

@@ -576,6 +576,11 @@ class GradientClipping(Callback):
     order = -50
 
     def __init__(self, max_norm: float) -> None:
+        if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.number)):
+            raise TypeError(
+                f"GradientClipping: max_norm must be a number, got {type(max_norm).__name__} "
+                f"{max_norm!r:.40}"
+            )
         if not max_norm > 0:
             raise ValueError(f"GradientClipping: max_norm must be positive, got {max_norm!r}")
         self.max_norm = float(max_norm)

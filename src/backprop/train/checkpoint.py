@@ -300,17 +300,22 @@ def apply_checkpoint(
             )
     if scheduler is not None and ckpt.scheduler_state is None:
         raise CheckpointError(f"{ckpt.path}: holds no scheduler state")
-    if model is not None:
-        model.load_state_dict(ckpt.model_state)
+    # All or nothing: the optimiser and scheduler states (which can still be refused) go first,
+    # undone if either is; the model, already checked name by name, last.
+    undo = [(o, o.state_dict()) for o in (optimizer, scheduler) if o is not None]
     try:
         if optimizer is not None:
             optimizer.load_state_dict(ckpt.optimizer_state)
         if scheduler is not None:
             scheduler.load_state_dict(ckpt.scheduler_state)
-    except (KeyError, ValueError, TypeError, IndexError) as e:
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as e:
+        for obj, state in undo:
+            obj.load_state_dict(state)
         raise CheckpointError(
             f"{ckpt.path}: the optimiser/scheduler state does not fit: {e}"
         ) from e
+    if model is not None:
+        model.load_state_dict(ckpt.model_state)
     if restore_rng and ckpt.rng and "backprop" in ckpt.rng:
         restore_global_rng(ckpt.rng["backprop"])
 

@@ -446,8 +446,16 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"seed must be >= 0, got {cfg.seed}")
     if not 0.0 <= cfg.dataset.val_fraction < 1.0:
         raise ConfigError(f"dataset.val_fraction must be in [0, 1), got {cfg.dataset.val_fraction}")
-    if cfg.name and (os.sep in cfg.name or cfg.name in (".", "..") or "/" in cfg.name):
-        raise ConfigError(f"name must be a plain folder name, got {cfg.name!r}")
+    if cfg.name and (
+        os.sep in cfg.name
+        or cfg.name in (".", "..")
+        or "/" in cfg.name
+        or "\0" in cfg.name
+        or len(cfg.name.encode("utf-8", "surrogatepass")) > 200  # file systems allow 255 bytes
+    ):
+        raise ConfigError(f"name must be a plain folder name, got {cfg.name!r:.80}")
+    if not math.isfinite(cfg.optimizer.lr):
+        raise ConfigError(f"optimizer.lr must be finite, got {cfg.optimizer.lr!r}")
     for m in cfg.metrics:
         try:
             get_metric(m, num_classes=2)
@@ -555,6 +563,8 @@ def parse_overrides(items: list[str]) -> list[tuple[str, Any]]:
             value = tomllib.loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = text.strip()
+        except RecursionError:
+            raise ConfigError(f"--set {key}: the value is nested too deeply") from None
         out.append((key, value))
     return out
 
@@ -591,6 +601,8 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] = ()
             raise ConfigError(f"config file not found: {path}") from None
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{path}: invalid TOML: {e}") from None
+        except RecursionError:  # tomllib recurses once per level of nested arrays/tables
+            raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
         except (OSError, UnicodeDecodeError) as e:
             raise ConfigError(f"{path}: cannot read: {e}") from None
     raw = apply_overrides(raw, parse_overrides(list(overrides)))

@@ -43,6 +43,7 @@ from .metrics import ConfusionMatrix, precision_recall_f1
 from .trainer import Trainer
 
 __all__ = [
+    "DataError",
     "DataBundle",
     "RunResult",
     "default_mnist_root",
@@ -60,6 +61,10 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------------- data
+class DataError(ValueError):
+    """A dataset file exists but cannot be used (truncated, corrupted, of another format)."""
+
+
 def project_root() -> Path | None:
     """The source checkout this package runs from (``src/backprop`` two levels down), if any."""
     root = Path(__file__).resolve().parents[3]
@@ -113,6 +118,18 @@ class DataBundle:
 
 def _base_datasets(cfg: Config):
     """(full training set, test set, class names, integer-pixel maximum or None)."""
+    try:
+        return _make_datasets(cfg)
+    except (TypeError, ValueError) as e:
+        if isinstance(e, ConfigError):
+            raise
+        if isinstance(e, ValueError) and cfg.dataset.name in ("mnist", "fashion_mnist", "cifar10"):
+            raise DataError(f"dataset ({cfg.dataset.name}): {e}") from None  # a bad file: exit 1
+        # A dataset option out of range (test_fraction 1.5, n = -10): a config error, exit 2.
+        raise ConfigError(f"dataset ({cfg.dataset.name}): {e}") from None
+
+
+def _make_datasets(cfg: Config):
     from .. import data as D
 
     d = cfg.dataset
@@ -162,9 +179,12 @@ def _augmentation(cfg: Config):
     from ..data import transforms as T
 
     out = []
-    for aug in cfg.dataset.augment:
+    for i, aug in enumerate(cfg.dataset.augment):
         opts = {k: v for k, v in aug.items() if k != "name"}
-        out.append(getattr(T, AUGMENTATIONS[aug["name"]])(**opts))
+        try:
+            out.append(getattr(T, AUGMENTATIONS[aug["name"]])(**opts))
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"dataset.augment[{i}] ({aug['name']}): {e}") from None
     return out
 
 
@@ -526,18 +546,64 @@ def load_model(path: str | Path):
     try:
         cfg = Config.from_dict(meta["config"])
         opts = meta["model"]["options"]
-    except (KeyError, TypeError) as e:
+        if not isinstance(opts, dict):
+            raise TypeError(f"model options are a {type(opts).__name__}, not a table")
+        _check_data_info(meta.get("data", {}))
+    except (KeyError, TypeError, ValueError) as e:
         raise _ckpt.CheckpointError(
             f"{path}: the checkpoint has no usable config/model metadata ({e}); it was not written "
             f"by `backprop train`. Build the model yourself and use load_checkpoint()"
         ) from None
     from .. import models
 
-    model = models.get_model(cfg.model.name, **opts)
+    try:
+        model = models.get_model(cfg.model.name, **opts)
+    except (TypeError, ValueError) as e:
+        raise _ckpt.CheckpointError(
+            f"{path}: the model options in the checkpoint do not build a {cfg.model.name}: {e}"
+        ) from None
     _ckpt.check_model_state(model, ckpt.model_state, str(path), ckpt.model_class)
     model.load_state_dict(ckpt.model_state)
     model.eval()
     return model, ckpt
+
+
+def _check_data_info(info) -> None:
+    """The data description a checkpoint carries (what ``predict`` and ``eval`` read from it):
+    a file can hold anything that is valid JSON, so check the types before they are used."""
+
+    def numbers(v) -> bool:
+        if isinstance(v, list):
+            return all(numbers(x) for x in v)
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    if not isinstance(info, dict):
+        raise TypeError(f"'data' is a {type(info).__name__}, not a table")
+    shape = info.get("input_shape", [])
+    if not isinstance(shape, list) or not all(
+        isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 1 << 16 for d in shape
+    ):
+        raise ValueError(f"data.input_shape {shape!r:.60} is not a list of positive sizes")
+    classes = info.get("classes")
+    if classes is not None and (
+        not isinstance(classes, list) or not all(isinstance(c, str) for c in classes)
+    ):
+        raise ValueError("data.classes is not a list of names")
+    n = info.get("num_classes", 0)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"data.num_classes {n!r:.40} is not a count")
+    mean, std = info.get("mean"), info.get("std")
+    if (mean is None) != (std is None):
+        raise ValueError("data.mean and data.std must be given together")
+    if mean is not None:
+        if not (numbers(mean) and numbers(std)):
+            raise ValueError("data.mean and data.std must be numbers or lists of numbers")
+        m, sd = np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
+        if m.shape != sd.shape or not np.all(sd > 0) or not np.all(np.isfinite(m)):
+            raise ValueError("data.mean/std: different shapes, or a std that is not positive")
+    raw_max = info.get("raw_max")
+    if raw_max is not None and (not numbers(raw_max) or isinstance(raw_max, list) or raw_max <= 0):
+        raise ValueError(f"data.raw_max {raw_max!r:.40} is not a positive number")
 
 
 def config_of(ckpt: _ckpt.Checkpoint) -> Config:

@@ -103,6 +103,11 @@ class Trainer:
         nan_guard: bool = True,
         handle_sigint: bool = True,
     ) -> None:
+        if not (callable(model) and hasattr(model, "train") and hasattr(model, "eval")):
+            raise TypeError(
+                f"Trainer: model must be a Module (callable, with train() and eval()), got "
+                f"{type(model).__name__}"
+            )
         if not callable(loss_fn):
             raise TypeError(f"Trainer: loss_fn must be callable, got {type(loss_fn).__name__}")
         if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
@@ -203,11 +208,13 @@ class Trainer:
         self.model.train()
         loss_avg, metrics = Mean("loss"), [_fresh(m) for m in self.metrics]
         batches, start = self._epoch_batches(data, loss_avg, metrics)
+        ran = start > 0  # (a resumed epoch may have no batch left)
         for batch, (x, y) in enumerate(_pairs(batches), start=start):
+            ran = True
             callbacks.on_train_batch_begin(batch, {})
             self._last_batch = (x, y)
             output = self._forward(x)
-            loss = self.loss_fn(output, y)
+            loss = _checked_loss(self.loss_fn(output, y))
             self.optimizer.zero_grad()
             loss.backward()
             logs = {"loss": loss.item(), "size": _batch_size(y)}
@@ -230,6 +237,11 @@ class Trainer:
                 self._resume = {**self._partial, "rng": _rng_state(data)}
                 break
         self._last_batch = None
+        if not ran:
+            raise ValueError(
+                f"Trainer.fit: the training data yielded no batch in epoch {self.epoch} (an "
+                f"empty dataset, or drop_last=True with fewer items than batch_size)"
+            )
         return _results(loss_avg, metrics)
 
     def _forward(self, x):
@@ -265,11 +277,14 @@ class Trainer:
             with no_grad():
                 for x, y in _pairs(data):
                     output = self._forward(x)
-                    loss_avg.update(self.loss_fn(output, y).item(), _batch_size(y))
+                    loss = _checked_loss(self.loss_fn(output, y))
+                    loss_avg.update(loss.item(), _batch_size(y))
                     for m in (*metrics, *extra_metrics):
                         m.update(output, y)
         finally:
             self.model.train(was_training)
+        if loss_avg.count == 0:
+            raise ValueError("Trainer.evaluate: the data yielded no batch (an empty dataset?)")
         results = _results(loss_avg, metrics)
         if callbacks is not None:
             callbacks.on_test_end(results)
@@ -335,18 +350,33 @@ class Trainer:
         """
         ckpt = _ckpt.read_checkpoint(path)
         state = _checked_state(ckpt)  # before anything is modified
-        _ckpt.apply_checkpoint(ckpt, self.model, self.optimizer, self.scheduler)
-        self.epoch, self.global_step = ckpt.epoch, ckpt.global_step
-        self.history.load_state_dict(state["history"])
-        saved = state["callbacks"]
+        # All or nothing: a checkpoint refused half-way leaves the trainer as it was.
+        undo = {
+            "callbacks": [copy.deepcopy(cb.state_dict()) for cb in self.callbacks],
+            "rng": _random.get_rng_state(),
+        }
         try:
-            for key, cb in zip(self.callbacks.keys(), self.callbacks):
-                if saved.get(key):
-                    cb.load_state_dict(saved[key])
-            if ckpt.rng:
-                _set_rng_state(ckpt.rng, None)
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise _ckpt.CheckpointError(f"{ckpt.path}: corrupted trainer state ({e!r})") from None
+            saved = state["callbacks"]
+            try:
+                for key, cb in zip(self.callbacks.keys(), self.callbacks):
+                    if isinstance(cb, History):  # (saved once, as "history")
+                        continue
+                    if saved.get(key):
+                        cb.load_state_dict(saved[key])
+                self.history.load_state_dict(state["history"])
+                if ckpt.rng:
+                    _set_rng_state(ckpt.rng, None)
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                raise _ckpt.CheckpointError(
+                    f"{ckpt.path}: corrupted trainer state ({e!r})"
+                ) from None
+            _ckpt.apply_checkpoint(ckpt, self.model, self.optimizer, self.scheduler)
+        except BaseException:
+            for cb, cb_state in zip(self.callbacks, undo["callbacks"]):
+                cb.load_state_dict(cb_state)
+            _ckpt.restore_global_rng(undo["rng"])
+            raise
+        self.epoch, self.global_step = ckpt.epoch, ckpt.global_step
         self._pending_rng = ckpt.rng  # the loader's part is applied when fit gets the loader
         partial = state["partial"]
         self._resume = None if partial is None else {**partial, "rng": ckpt.rng}
@@ -484,6 +514,21 @@ def _check_data(data, where: str) -> None:
             f"Trainer: {where} is an iterator, which would be exhausted after one epoch; pass a "
             f"DataLoader or a list of batches"
         )
+
+
+def _checked_loss(loss) -> Tensor:
+    """The loss_fn's result, which backward() and the logs need as a one-element Tensor."""
+    if not isinstance(loss, Tensor):
+        raise TypeError(
+            f"Trainer: loss_fn must return a Tensor (to call backward() on), got "
+            f"{type(loss).__name__}"
+        )
+    if loss.data.size != 1:
+        raise ValueError(
+            f"Trainer: loss_fn returned a tensor of shape {loss.shape}; it must return one number "
+            f"(a loss with reduction='mean' or 'sum')"
+        )
+    return loss
 
 
 def _pairs(batches):

@@ -60,18 +60,25 @@ def safe_extract(archive: Path, dest: Path, wanted: dict[str, str]) -> None:
     Only regular files named in ``wanted`` (archive name -> file name in ``dest``) are written,
     each through a temporary file and an atomic rename; ``tarfile.extract`` is never used, so no
     member can choose where it lands. An archive holding an absolute path, a ``..`` component, a
-    link or a device raises ValueError naming the member, before anything is written from it.
+    link or a device raises ValueError naming the member, before anything is written: every
+    member header is read and checked first (a pass over the archive), then the files extracted.
     """
     dest.mkdir(parents=True, exist_ok=True)
     found = set()
     try:
         with tarfile.open(archive, "r:*") as tar:
-            for member in tar:
+            members = tar.getmembers()  # headers only; a truncated archive fails here
+            # ...or here: tar stops at its end-of-archive blocks, but gzip checks its CRC-32 and
+            # length only at the end of the stream, so read to the end.
+            while tar.fileobj.read(1 << 20):
+                pass
+            for member in members:
                 why = _unsafe(member)
                 if why is not None:
                     raise ValueError(
                         f"CIFAR10: refusing to extract {archive}: member {member.name!r} is {why}"
                     )
+            for member in members:
                 if not member.isfile() or member.name not in wanted:
                     continue
                 src = tar.extractfile(member)

@@ -33,6 +33,34 @@ def _tensors(parameters, fn: str) -> list[Tensor]:
     return params
 
 
+def _positive(value, name: str, fn: str, allow_inf: bool = True) -> float:
+    """A non-negative number (a negative bound would flip the gradients' sign silently)."""
+    if isinstance(value, bool) or isinstance(value, (str, bytes)):
+        raise TypeError(f"{fn}: {name} must be a number, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: {name} must be a number, got {type(value).__name__}") from None
+    if not v >= 0 or (v == math.inf and not allow_inf):  # NaN fails too
+        raise ValueError(f"{fn}: {name} must be >= 0, got {value!r}")
+    return v
+
+
+def _norm_type(norm_type, fn: str) -> float:
+    if isinstance(norm_type, bool):
+        raise TypeError(f"{fn}: norm_type must be a number (or math.inf), got {norm_type!r}")
+    try:
+        p = float(norm_type)  # 'inf' is accepted, as in PyTorch
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{fn}: norm_type must be a number (or math.inf), got {type(norm_type).__name__} "
+            f"{norm_type!r:.40}"
+        ) from None
+    if math.isnan(p):
+        raise ValueError(f"{fn}: norm_type must be a number, got nan")
+    return p
+
+
 def _vector_norm(x: np.ndarray, p: float):
     """The p-norm of ``x`` flattened, in x's dtype (as ``torch.linalg.vector_norm``)."""
     a = x.reshape(-1)
@@ -65,7 +93,7 @@ def get_total_norm(
         A 0-d Tensor in the tensors' dtype (float32 ``0.`` when there are none).
     """
     arrays = [t.data for t in _tensors(tensors, "get_total_norm")]
-    p = float(norm_type)
+    p = _norm_type(norm_type, "get_total_norm")
     if not arrays:
         return Tensor._make(np.zeros((), np.float32), False, None)
     dtype = np.result_type(*arrays)
@@ -90,6 +118,7 @@ def clip_grads_with_norm_(
         total_norm: the gradients' norm (from :func:`get_total_norm`).
     """
     grads = [p.grad for p in _tensors(parameters, "clip_grads_with_norm_") if p.grad is not None]
+    max_norm = _positive(max_norm, "max_norm", "clip_grads_with_norm_")
     if not grads:
         return
     total = total_norm.data if isinstance(total_norm, Tensor) else np.asarray(total_norm)
@@ -140,6 +169,8 @@ def clip_grad_norm_(
         >>> opt.step()
     """
     params = _tensors(parameters, "clip_grad_norm_")
+    _positive(max_norm, "max_norm", "clip_grad_norm_")
+    _norm_type(norm_type, "clip_grad_norm_")
     grads = [p.grad for p in params if p.grad is not None]
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
     clip_grads_with_norm_(params, max_norm, total)
@@ -153,7 +184,8 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
         parameters: a Tensor or an iterable of Tensors; those without a gradient are skipped.
         clip_value: the largest absolute value allowed.
     """
-    c = float(clip_value)
+    # A negative bound would clamp every value to -|clip_value| (NumPy's clip with lo > hi).
+    c = _positive(clip_value, "clip_value", "clip_grad_value_")
     for p in _tensors(parameters, "clip_grad_value_"):
         g = p.grad
         if g is None:
