@@ -285,12 +285,23 @@ class Tensor:
             )
 
     def __setitem__(self, index, value) -> None:
+        """Assign in place (no graph), with PyTorch's indexing rules (see ``F.getitem``)."""
         self._inplace_ok("__setitem__")
+        from .functional.indexing import _ints_first, _plain
+
         v = value.data if isinstance(value, Tensor) else value
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index) if isinstance(
-            index, tuple
-        ) else (index.data if isinstance(index, Tensor) else index)  # fmt: skip
-        self.data[index] = v
+        index = tuple(_plain(i) for i in index) if isinstance(index, tuple) else _plain(index)
+        split = _ints_first(index)
+        try:
+            if split is None:
+                self.data[index] = v
+            else:
+                # The integers first, as a view; then the arrays: PyTorch's dimension order.
+                self.data[split[0]][split[1]] = v
+        except IndexError as e:
+            raise _fu.IndexShapeError(f"__setitem__: {e} (tensor of shape {self.shape})") from None
+        except ValueError as e:
+            raise ValueError(f"__setitem__: {e} (tensor of shape {self.shape})") from None
 
     def zero_(self) -> Tensor:
         self._inplace_ok("zero_")

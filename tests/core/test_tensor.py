@@ -149,3 +149,22 @@ def test_seeding_and_restoring_keep_the_generator_object():
     b = g.random(2)
     bp.random.set_rng_state(state)
     np.testing.assert_array_equal(g.random(2), b)
+
+
+def test_setitem_follows_torch_for_mixed_int_and_array_indices():
+    import torch
+
+    base = np.arange(24.0).reshape(2, 3, 4)
+    for index, value in [
+        ((0, slice(None), [1, 3]), np.array([[10.0, 11.0]] * 3)),
+        ((1, [0, 2], slice(1, 3)), 7.0),
+        ((slice(None), 1, [True, False, True, False]), np.array([[1.0, 2.0]] * 2)),
+    ]:
+        b, t = bp.tensor(base.copy()), torch.tensor(base.copy())
+        b_index = tuple(bp.tensor(i) if isinstance(i, list) else i for i in index)
+        t_index = tuple(torch.tensor(i) if isinstance(i, list) else i for i in index)
+        b[b_index] = value
+        t[t_index] = torch.tensor(value) if isinstance(value, np.ndarray) else value
+        np.testing.assert_array_equal(b.numpy(), t.numpy())
+    with pytest.raises(IndexError, match="__setitem__"):
+        bp.zeros(3)[5] = 1.0
