@@ -1,7 +1,7 @@
 """The backward engine: reverse-mode accumulation over the recorded graph.
 
-The graph is ordered iteratively (a depth-first walk with an explicit stack), never recursively, so a
-chain of 100,000 ops or a 1,000-step RNN unroll backpropagates without touching Python's recursion
+The graph is ordered iteratively (a depth-first walk with an explicit stack), never recursively, so
+a chain of 100,000 ops or a 1,000-step RNN unroll backpropagates without touching Python's recursion
 limit. Each op's context is freed as soon as its backward has run.
 """
 
@@ -85,6 +85,7 @@ def _run_backward(root, gradient, retain_graph: bool) -> None:
             _accumulate_leaf(t, gy, owned)
             owned = False
         ctx = t._ctx
+        ctx.last_backward = not retain_graph
         results = ctx.fn.backward(ctx, gy)
         if type(results) is not tuple:
             results = (results,)

@@ -53,14 +53,17 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = ctx.xp.maximum(x, x.dtype.type(0))
+        # Into a pooled array in x's memory order (a conv's CHWN stays CHWN for the next layer).
+        y = ctx.xp.maximum(x, x.dtype.type(0), out=ctx.empty_like(x))
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return gy * (y > 0)
+        xp = ctx.xp
+        gy = ctx.match_layout(gy, y)
+        return xp.multiply(gy, y > 0, out=ctx.empty_like(y))
 
 
 @register_op("leaky_relu")
@@ -143,7 +146,8 @@ class GELU(Function):
 
 @register_op("softplus")
 class Softplus(Function):
-    """y = log(1 + exp(beta x)) / beta, linear where beta x > threshold;  gx = gy * sigmoid(beta x)."""
+    """y = log(1 + exp(beta x)) / beta, linear where beta x > threshold;
+    gx = gy * sigmoid(beta x)."""
 
     @staticmethod
     def forward(ctx, x, *, beta=1.0, threshold=20.0):

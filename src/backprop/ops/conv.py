@@ -12,13 +12,28 @@ The API is NCHW (PyTorch's), but inside the op the batch axis goes last: the pad
 3. the weight gradient ``(cols @ gy^T)^T`` is again one 2-D multiply, with BLAS reading ``gy``
    transposed in place.
 
-The input gradient is col2im of ``w^T @ gy``: one multiply, then one strided slice-add per kernel
-tap (KH*KW of them, each vectorised over channels, positions and batch) into a zeroed padded
-buffer, with no ``np.add.at``. The alternative, a full correlation of the zero-stuffed, padded
-``gy`` with the flipped kernel through the same im2col path, builds a matrix O*KH*KW rows tall
-instead of C*KH*KW; on the benchmark shape (64, 20, 14, 14) -> 50 filters 5x5 it measured 2.3x
-slower (17.9 ms against 7.9 ms for multiply + slice-adds; benchmarks/bench_nn.py re-measures
-both), so the slice-adds stay.
+The input gradient, at stride 1 when the input is at most 1.25x wider than the output (padded
+convolutions: every conv of LeNet-5, VGG, most ResNet layers), is a correlation split by kernel
+rows (``_input_grad_rows``): ``gy`` is unfolded along the width only, into B (O*KW, OH*W*N),
+five times smaller than a full unfold for a 5x5 kernel; one multiply
+``(KH*C, O*KW) @ B`` gives every kernel row's contribution, and KH row-shifted slab-adds (each a
+contiguous block) sum them into gx. It does the same arithmetic as ``w^T @ gy`` but replaces
+col2im's KH*KW strided slice-adds over a C*KH*KW-row matrix (25 passes for 5x5) by one unfold
+and KH contiguous adds: on LeNet-5's second conv at batch 64, 1 thread, 13 ms -> 9 ms. When the
+graph is not retained, both of its buffers live in the (now spent) im2col buffer.
+
+Other convolutions (strided, dilated, grouped, unpadded with large kernels) use col2im of
+``w^T @ gy``: one multiply, then one strided slice-add per kernel tap (KH*KW of them, each
+vectorised over channels, positions and batch) into a zeroed padded buffer, with no
+``np.add.at``. The alternative, a full correlation of the
+zero-stuffed, padded ``gy`` with the flipped kernel through the same im2col path, builds a matrix
+O*KH*KW rows tall instead of C*KH*KW; on the benchmark shape (64, 20, 14, 14) -> 50 filters 5x5
+it measured 2.3x slower (17.9 ms against 7.9 ms for multiply + slice-adds; benchmarks/bench_nn.py
+re-measures both).
+
+Large buffers (the padded input, cols, the output, the gradients) come from the autograd buffer
+pool (``ctx.empty``): a training step reuses last step's memory instead of page-faulting in fresh
+25 MB arrays.
 
 First-order gradients only.
 """
@@ -40,40 +55,148 @@ def _elem_strides(a):
     return tuple(s // item for s in a.strides)
 
 
-def padded_chwn(xp, x, pt, pb, pl, pr):
-    """x (N, C, H, W) -> zero-padded (C, H+pt+pb, W+pl+pr, N) (x's transposed view if unpadded)."""
+def padded_chwn(xp, x, pt, pb, pl, pr, empty=None):
+    """x (N, C, H, W) -> zero-padded (C, H+pt+pb, W+pl+pr, N) (x's transposed view if unpadded).
+
+    ``empty(shape, dtype)`` allocates the padded buffer (a pooled one from an op's context);
+    only its border is zeroed, the interior is overwritten.
+    """
     xt = x.transpose(1, 2, 3, 0)
     if not (pt or pb or pl or pr):
         return xt
     C, H, W, N = xt.shape
-    buf = xp.zeros((C, H + pt + pb, W + pl + pr, N), dtype=x.dtype)
+    shape = (C, H + pt + pb, W + pl + pr, N)
+    if empty is None:
+        buf = xp.zeros(shape, dtype=x.dtype)
+    else:
+        buf = empty(shape, x.dtype)
+        zero = x.dtype.type(0)
+        buf[:, :pt] = zero
+        buf[:, pt + H :] = zero
+        buf[:, pt : pt + H, :pl] = zero
+        buf[:, pt : pt + H, pl + W :] = zero
     buf[:, pt : pt + H, pl : pl + W] = xt
     return buf
 
 
-def im2col(xp, xpad, KH, KW, OH, OW, sh, sw, dh, dw):
-    """xpad (C, Hp, Wp, N) -> cols (C*KH*KW, OH*OW*N), rows in (c, kh, kw) order like w's."""
+def im2col(xp, xpad, KH, KW, OH, OW, sh, sw, dh, dw, empty=None):
+    """xpad (C, Hp, Wp, N) -> cols (C*KH*KW, OH*OW*N), rows in (c, kh, kw) order like w's.
+
+    A view of xpad when the kernel is 1x1 at stride 1 over a contiguous input; otherwise a copy,
+    written into ``empty(shape, dtype)`` when given (a pooled buffer from an op's context).
+    """
     C, _, _, N = xpad.shape
     s0, s1, s2, s3 = _elem_strides(xpad)
-    view = windows(xp, xpad, (C, KH, KW, OH, OW, N), (s0, dh * s1, dw * s2, sh * s1, sw * s2, s3))
-    # The one copy of the forward pass (a view when the kernel is 1x1 over a contiguous input).
-    return view.reshape(C * KH * KW, OH * OW * N)
+    shape6 = (C, KH, KW, OH, OW, N)
+    view = windows(xp, xpad, shape6, (s0, dh * s1, dw * s2, sh * s1, sw * s2, s3))
+    if empty is None or (KH == KW == sh == sw == 1 and xpad.flags.c_contiguous):
+        # The one copy of the forward pass (a view when the kernel is 1x1 over a contiguous input).
+        return view.reshape(C * KH * KW, OH * OW * N)
+    out = empty((C * KH * KW, OH * OW * N), xpad.dtype)
+    xp.copyto(out.reshape(shape6), view)
+    return out
 
 
-def col2im(xp, gcols, shape, KH, KW, OH, OW, sh, sw, dh, dw):
+def col2im(xp, gcols, shape, KH, KW, OH, OW, sh, sw, dh, dw, zeros=None):
     """The adjoint of im2col: gcols (C*KH*KW, OH*OW*N) -> the padded gradient (C, Hp, Wp, N).
 
     One strided slice-add per kernel tap; the taps overlap when the stride is below the kernel
-    extent, which is why this accumulates rather than assigns.
+    extent, which is why this accumulates rather than assigns. ``zeros(shape, dtype)`` allocates
+    the zeroed result (a pooled one from an op's context).
     """
     C, Hp, Wp, N = shape
     g = gcols.reshape(C, KH, KW, OH, OW, N)
-    gpad = xp.zeros(shape, dtype=gcols.dtype)
+    gpad = xp.zeros(shape, dtype=gcols.dtype) if zeros is None else zeros(shape, gcols.dtype)
     he, we = sh * (OH - 1) + 1, sw * (OW - 1) + 1
     for i in range(KH):
         for j in range(KW):
             gpad[:, i * dh : i * dh + he : sh, j * dw : j * dw + we : sw] += g[:, i, j]
     return gpad
+
+
+def _input_grad_rows(ctx, gyc, w, xshape, OH, OW, pt, pl, spare):
+    """conv2d's input gradient at stride 1, dilation 1, one group (see the module docstring).
+
+    gx[c, h, w] = sum_{o,i,j} w[o,c,i,j] gy[o, h + pt - i, w + pl - j], computed as
+    A[i, c, h', w] = sum_{o,j'} wt[(i, c), (o, j')] B[(o, j'), h', w] with j' = KW-1-j and
+    B[(o, j'), h', w] = gy[o, h', w + j' + pl - (KW-1)] (zero outside gy), then
+    gx[c, h] = sum_i A[i, c, h + pt - i].
+    ``gyc``: the output gradient as (O, OH, OW, N); ``spare``: a dead buffer of at least
+    (KH*C + O*KW) * OH*W*N elements to build B and A in.
+    Returns gx (N, C, H, W) as a view of (C, H, W, N) memory.
+    """
+    xp = ctx.xp
+    N, C, H, W = xshape
+    O, _, KH, KW = w.shape
+    M = OH * W * N
+    dt = gyc.dtype
+    if spare is not None and spare.size >= (O * KW + KH * C) * M:
+        flat = spare.reshape(-1)
+        B = flat[: O * KW * M].reshape(O, KW, OH, W, N)
+        A = flat[O * KW * M : (O * KW + KH * C) * M].reshape(KH, C, OH, W, N)
+    else:
+        B = ctx.empty((O, KW, OH, W, N), dt)
+        A = ctx.empty((KH, C, OH, W, N), dt)
+    # B: gy unfolded along the width, one shifted copy per kernel column, zero past gy's edges.
+    zero = dt.type(0)
+    for jf in range(KW):
+        shift = jf + pl - (KW - 1)  # B[:, jf, :, q] = gy[:, :, q + shift]
+        lo, hi = max(0, -shift), min(W, OW - shift)
+        if hi <= lo:
+            B[:, jf] = zero
+            continue
+        B[:, jf, :, :lo] = zero
+        B[:, jf, :, hi:] = zero
+        B[:, jf, :, lo:hi] = gyc[:, :, lo + shift : hi + shift]
+    # wt[(i, c), (o, j')] = w[o, c, i, KW-1-j']
+    wt = w[:, :, :, ::-1].transpose(2, 1, 0, 3).reshape(KH * C, O * KW)
+    xp.matmul(wt, B.reshape(O * KW, M), out=A.reshape(KH * C, M))
+    # gx[:, h] = sum_i A[i, :, h + pt - i] over the rows where that index lies inside gy.
+    gx = ctx.empty((C, H, W, N), dt)
+    ranges = [(i, max(0, i - pt), min(H, OH + i - pt)) for i in range(KH)]
+    first = next((r for r in ranges if r[1] == 0 and r[2] == H), None)
+    if first is None:
+        gx.fill(0)
+    else:
+        i, lo, hi = first
+        xp.copyto(gx, A[i, :, lo + pt - i : hi + pt - i])
+    for r in ranges:
+        i, lo, hi = r
+        if r is not first and hi > lo:
+            gx[:, lo:hi] += A[i, :, lo + pt - i : hi + pt - i]
+    return gx.transpose(3, 0, 1, 2)
+
+
+# Without a weight gradient to compute, the forward unfolds at most this many bytes at a time.
+_CHUNK_BYTES = 16 << 20
+
+
+def _multiply(xp, w, cols, G, out):
+    """out (O, L) = w (O, C/G*KH*KW, ...) @ cols (C*KH*KW, L), group by group."""
+    O = w.shape[0]
+    ckk = cols.shape[0] // G
+    if G == 1:
+        xp.matmul(w.reshape(O, ckk), cols, out=out)
+    else:
+        L = cols.shape[1]
+        xp.matmul(w.reshape(G, O // G, ckk), cols.reshape(G, ckk, L), out=out.reshape(G, O // G, L))
+
+
+def _forward_chunked(ctx, xpad, w, geom, nb):
+    """conv2d's product ``w @ cols`` built ``nb`` samples at a time -> y (O, OH*OW*N)."""
+    xp = ctx.xp
+    KH, KW, OH, OW, sh, sw, dh, dw, G = geom
+    N = xpad.shape[3]
+    O = w.shape[0]
+    y = ctx.empty((O, OH, OW, N), xpad.dtype)
+    for n0 in range(0, N, nb):
+        n1 = min(N, n0 + nb)
+        cols = im2col(xp, xpad[..., n0:n1], KH, KW, OH, OW, sh, sw, dh, dw, ctx.empty)
+        yc = ctx.empty((O, OH * OW * (n1 - n0)), xpad.dtype)
+        _multiply(xp, w, cols, G, yc)
+        y[..., n0:n1] = yc.reshape(O, OH, OW, n1 - n0)
+        del cols, yc  # free for the next chunk to reuse
+    return y.reshape(O, OH * OW * N)
 
 
 def out_size(n, k, s, d, p_lo, p_hi):
@@ -84,7 +207,8 @@ def out_size(n, k, s, d, p_lo, p_hi):
 @register_op("conv2d")
 class Conv2d(Function):
     """y[n,o] = b[o] + sum_{c,i,j} w[o,c,i,j] xpad[n,c, s*oh + d*i, s*ow + d*j] (groups split c, o);
-    gw = gy @ cols^T, gx = col2im(w^T @ gy), gb = sum(gy). A 3-D input (N, C, L) is conv1d.
+    gw = gy @ cols^T, gx = col2im(w^T @ gy) (or the same sum split by kernel rows), gb = sum(gy).
+    A 3-D input (N, C, L) is conv1d.
 
     ``padding`` is (top, bottom, left, right); ``stride``/``dilation`` are (h, w) pairs.
     """
@@ -104,19 +228,28 @@ class Conv2d(Function):
         G = groups
         OH = out_size(H, KH, sh, dh, pt, pb)
         OW = out_size(W, KW, sw, dw, pl, pr)
-        xpad = padded_chwn(xp, x, pt, pb, pl, pr)
-        cols = im2col(xp, xpad, KH, KW, OH, OW, sh, sw, dh, dw)  # (C*KH*KW, OH*OW*N)
+        xpad = padded_chwn(xp, x, pt, pb, pl, pr, ctx.empty)
         L = OH * OW * N
-        if G == 1:
-            y = w.reshape(O, Cg * KH * KW) @ cols  # (O, L)
+        nx, nw = ctx.needs_input_grad[:2]
+        per_sample = C * KH * KW * OH * OW * x.itemsize  # bytes of cols per sample
+        if not nw and N > 1 and per_sample * N > _CHUNK_BYTES:
+            # No weight gradient to come (inference, frozen weights): cols need not outlive the
+            # multiply, so build it a few samples at a time. LeNet-5's second conv at batch
+            # 1,000 would otherwise unfold into 392 MB.
+            nb = max(1, _CHUNK_BYTES // per_sample)
+            y = _forward_chunked(ctx, xpad, w, (KH, KW, OH, OW, sh, sw, dh, dw, G), nb)
+            cols = None
         else:
-            wg = w.reshape(G, O // G, Cg * KH * KW)
-            y = (wg @ cols.reshape(G, Cg * KH * KW, L)).reshape(O, L)
+            # cols: (C*KH*KW, OH*OW*N), pooled: the biggest array of a conv net's step.
+            cols = im2col(xp, xpad, KH, KW, OH, OW, sh, sw, dh, dw, ctx.empty)
+            y = ctx.empty((O, L), x.dtype)
+            _multiply(xp, w, cols, G, y)
         if b is not None:
             y += b[:, None]
-        nx, nw = ctx.needs_input_grad[:2]
         ctx.geom = (x.shape, xpad.shape, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl, G)
         ctx.save_for_backward(cols if nw else None, w if nx else None)
+        # Whether cols is this op's own buffer (not a view of x), free to overwrite in backward.
+        ctx.cols_owned = cols is not None and cols.base is None
         y = y.reshape(O, OH, OW, N).transpose(3, 0, 1, 2)  # a view: NCHW over (O, OH, OW, N)
         return y[:, :, 0, :] if ctx.one_d else y
 
@@ -130,8 +263,14 @@ class Conv2d(Function):
             gy = gy[:, :, None, :]
         O = gy.shape[1]
         L = OH * OW * N
-        # Free when gy kept this op's output layout (e.g. it came through relu or pooling).
-        gy2 = gy.transpose(1, 2, 3, 0).reshape(O, L)
+        # gy2: (O, OH*OW*N). Free when gy kept this op's output layout (it came through relu or
+        # pooling); otherwise one transposing copy, which every use below then reads in order.
+        gyt = gy.transpose(1, 2, 3, 0)
+        if gyt.flags.c_contiguous:
+            gy2 = gyt.reshape(O, L)
+        else:
+            gy2 = ctx.empty((O, L), gy.dtype)
+            xp.copyto(gy2.reshape(gyt.shape), gyt)
         gx = gw = gb = None
         if nb and nb[0]:
             gb = gy2.sum(axis=1)
@@ -148,12 +287,26 @@ class Conv2d(Function):
             if ctx.one_d:
                 gw = gw[:, :, 0, :]
         if nx:
+            # On the graph's last backward, once gw is made, cols' buffer is free to hold the
+            # input gradient's temporaries (one 25 MB buffer fewer at peak for LeNet-5's second
+            # conv at batch 64).
+            spare = cols if cols is not None and ctx.cols_owned and ctx.last_backward else None
+            # The row split multiplies over the input's width W rather than the output's OW:
+            # a win for 'same' convolutions (W = OW), a loss past W ~ 1.25 OW (measured: a tie at
+            # W = 1.5 OW, 40% slower at 2 OW), where col2im's slice-adds are cheaper.
+            if G == 1 and sh == sw == dh == dw == 1 and 4 * W <= 5 * OW:
+                gyc = gy2.reshape(O, OH, OW, N)  # contiguous, whatever gy's layout was
+                gx = _input_grad_rows(ctx, gyc, w, (N, C, H, W), OH, OW, pt, pl, spare)
+                if ctx.one_d:
+                    gx = gx[:, :, 0, :]
+                return gx, gw, gb
+            gcols = spare if spare is not None else ctx.empty((C * KH * KW, L), gy.dtype)
             if G == 1:
-                gcols = w.reshape(O, ckk).T @ gy2
+                xp.matmul(w.reshape(O, ckk).T, gy2, out=gcols)
             else:
                 wg = w.reshape(G, O // G, ckk).transpose(0, 2, 1)
-                gcols = wg @ gy2.reshape(G, O // G, L)
-            gpad = col2im(xp, gcols, pshape, KH, KW, OH, OW, sh, sw, dh, dw)
+                xp.matmul(wg, gy2.reshape(G, O // G, L), out=gcols.reshape(G, ckk, L))
+            gpad = col2im(xp, gcols, pshape, KH, KW, OH, OW, sh, sw, dh, dw, ctx.zeros)
             gx = gpad[:, pt : pt + H, pl : pl + W].transpose(3, 0, 1, 2)
             if ctx.one_d:
                 gx = gx[:, :, 0, :]

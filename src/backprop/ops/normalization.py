@@ -17,10 +17,16 @@ def _channel_sum(xp, x):
 
     As matrix-vector products with a vector of ones: BLAS sums the contiguous inner axis about
     4x faster than NumPy's ``sum(axis=(0, 2, 3))``, with the same float32 accuracy to 1e-6.
+    Reads x in its own memory order: a conv output is an (N, C, H, W) view of (C, H, W, N)
+    memory, where reshaping to (N*C, H*W) would first copy all of it (3x slower in all).
     """
     n, c = x.shape[:2]
     if x.ndim == 2:
         return xp.ones(n, dtype=x.dtype) @ x
+    channel_major = x.transpose(1, *range(2, x.ndim), 0)  # (C, *, N)
+    if channel_major.flags.c_contiguous:
+        x2 = channel_major.reshape(c, -1)
+        return x2 @ xp.ones(x2.shape[1], dtype=x.dtype)
     x3 = x.reshape(n * c, math.prod(x.shape[2:]))
     rows = x3 @ xp.ones(x3.shape[1], dtype=x.dtype)  # (N*C,)
     return xp.ones(n, dtype=x.dtype) @ rows.reshape(n, c)
@@ -67,8 +73,9 @@ class BatchNorm(Function):
         if training:
             m = x.size // C
             mean = _channel_sum(xp, x) / t(m)
-            xc = x - mean.reshape(bshape)
-            sq = xp.multiply(xc, xc)
+            # Pooled arrays in x's memory order (a conv's CHWN stays CHWN).
+            xc = xp.subtract(x, mean.reshape(bshape), out=ctx.empty_like(x))
+            sq = xp.multiply(xc, xc, out=ctx.empty_like(x))
             var = _channel_sum(xp, sq) / t(m)
             if running_mean is not None:
                 mom = running_mean.dtype.type(momentum)
@@ -80,9 +87,10 @@ class BatchNorm(Function):
                 running_var *= 1 - mom
                 running_var += mom * unbiased.astype(running_var.dtype, copy=False)
         else:
-            xc = x - running_mean.astype(x.dtype, copy=False).reshape(bshape)
+            mean = running_mean.astype(x.dtype, copy=False).reshape(bshape)
+            xc = xp.subtract(x, mean, out=ctx.empty_like(x))
             var = running_var.astype(x.dtype, copy=False)
-            sq = xp.empty_like(xc)
+            sq = ctx.empty_like(x)
         invstd = t(1) / xp.sqrt(var + t(eps))
         scale = invstd if w is None else invstd * w
         y = xp.multiply(xc, scale.reshape(bshape), out=sq)  # reuses the squares' memory
@@ -100,13 +108,14 @@ class BatchNorm(Function):
         C = gy.shape[1]
         bshape = (1, C) + (1,) * (gy.ndim - 2)
         xp = ctx.xp
+        gy = ctx.match_layout(gy, xc)
         gb = _channel_sum(xp, gy)
-        tmp = xp.multiply(gy, xc)
+        tmp = xp.multiply(gy, xc, out=ctx.empty_like(xc))
         # sum(gy * xhat) = invstd * sum(gy * xc)
         gxhat_sum = _channel_sum(xp, tmp) * invstd
         gx = None
         if nx:
-            gx = gy * scale.reshape(bshape)
+            gx = xp.multiply(gy, scale.reshape(bshape), out=ctx.empty_like(xc))
             if ctx.training:
                 m = gy.size // C
                 # gx = scale * (gy - gb / m) - xc * scale * invstd * gxhat_sum / m

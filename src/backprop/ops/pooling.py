@@ -10,6 +10,10 @@ PyTorch's CPU kernel does for ties; a NaN maximum goes to the LAST NaN in the wi
 rule too. Adaptive average pooling is separable, ``y = Ph x Pw^T`` with fixed averaging matrices
 built from PyTorch's start/end index formula: forward and backward are two matrix products each.
 
+When max-pool windows tile the input (stride = kernel, no padding: LeNet's 2x2), the output and
+the input gradient are pooled arrays in the input's memory order and the backward writes each
+tap's share straight into its slice of the gradient (``_tiled_backward``).
+
 First-order gradients only.
 """
 
@@ -112,13 +116,30 @@ class MaxPool2d(Function):
             x = x[:, :, None, :]
         geom = _geometry(x, kernel_size, stride, padding, dilation, extra)
         ph, pw = padding
+        ctx.geom = geom
+        ctx.crop = (ph, pw, x.shape[2], x.shape[3])
+        # Non-overlapping windows with nothing to pad (LeNet's 2x2 stride 2): the tiled path.
+        ctx.tiled = (
+            tuple(stride) == tuple(kernel_size)
+            and not (ph or pw or extra[0] or extra[1])
+            and tuple(dilation) == (1, 1)
+        )
+        if ctx.tiled:
+            taps = [t for _, _, t in _taps(x, *geom)]
+            y = ctx.empty_like(x, x.shape[:2] + (geom[2], geom[3]))  # x's memory order
+            if len(taps) == 1:
+                xp.copyto(y, taps[0])
+            else:
+                xp.maximum(taps[0], taps[1], out=y)
+                for t in taps[2:]:
+                    xp.maximum(y, t, out=y)
+            ctx.save_for_backward(x, y)
+            return y[:, :, 0, :] if ctx.one_d else y
         xin = _padded(xp, x, ph, ph + extra[0], pw, pw + extra[1], -xp.inf)
         taps = [t for _, _, t in _taps(xin, *geom)]
         y = taps[0].copy(order="K")  # keep the input's memory order (a conv's CHWN)
         for t in taps[1:]:
             xp.maximum(y, t, out=y)
-        ctx.geom = geom
-        ctx.crop = (ph, pw, x.shape[2], x.shape[3])
         ctx.save_for_backward(xin, y)
         return y[:, :, 0, :] if ctx.one_d else y
 
@@ -130,6 +151,9 @@ class MaxPool2d(Function):
         if ctx.one_d:
             gy = gy[:, :, None, :]
         taps = [t for _, _, t in _taps(xin, *geom)]
+        if ctx.tiled:
+            gx = _tiled_backward(ctx, xin, y, ctx.match_layout(gy, y), taps, geom)
+            return gx[:, :, 0, :] if ctx.one_d else gx
         masks = max_masks(xp, taps, y)
         if xp.isfinite(gy).all():
             # gy * mask keeps gy's memory order and runs ~8x faster than where(), which is only
@@ -143,6 +167,55 @@ class MaxPool2d(Function):
         ph, pw, H, W = ctx.crop
         gx = gpad[:, :, ph : ph + H, pw : pw + W]
         return gx[:, :, 0, :] if ctx.one_d else gx
+
+
+def _tiled_backward(ctx, x, y, gy, taps, geom):
+    """MaxPool2d's backward when the windows tile the input (stride = kernel, no padding).
+
+    Every input element lies in at most one window, so each tap's gradient is written straight
+    into its strided slice of gx (laid out like x) with no zero fill, no temporaries and no
+    slice-adds. The masks are made one at a time: tap k takes the windows where it equals the
+    maximum and no earlier tap did (``m > taken`` is ``m & ~taken`` in one pass on booleans), and
+    the last tap takes whatever is left, as PyTorch's first-maximum rule routes it. Windows whose
+    maximum is NaN follow :func:`max_masks`.
+    """
+    xp = ctx.xp
+    KH, KW, OH, OW = geom[:4]
+    N, C, H, W = x.shape
+    gx = ctx.empty_like(x)
+    if OH * KH < H:  # rows past the last window (floor mode) get no gradient
+        gx[:, :, OH * KH :] = 0
+    if OW * KW < W:
+        gx[:, :, :, OW * KW :] = 0
+    slices = [s for _, _, s in _taps(gx, *geom)]
+    finite = bool(xp.isfinite(gy).all())
+    zero = gy.dtype.type(0)
+
+    def put(k, m):
+        if finite:
+            xp.multiply(gy, m, out=slices[k])
+        else:  # inf * 0 would put NaN where no gradient belongs
+            xp.copyto(slices[k], xp.where(m, gy, zero))
+
+    if xp.isnan(y).any():
+        for k, m in enumerate(max_masks(xp, taps, y)):
+            put(k, m)
+        return gx
+    last = len(taps) - 1
+    taken = None
+    for k, t in enumerate(taps):
+        if k == 0:
+            m = xp.equal(t, y)
+            put(0, m)
+            taken = m
+        elif k < last:
+            m = xp.equal(t, y)
+            xp.greater(m, taken, out=m)  # equal to the maximum, and no earlier tap was
+            put(k, m)
+            xp.logical_or(taken, m, out=taken)
+        else:
+            put(k, xp.logical_not(taken, out=taken))
+    return gx
 
 
 def max_indices(xp, x, *, kernel_size, stride, padding, dilation, extra=(0, 0)):
