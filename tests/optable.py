@@ -1,9 +1,9 @@
 """The table of op tests (like PyTorch's OpInfo).
 
-Each row names a computation once, written against a library module ``m`` that is either ``torch`` or
-``backprop`` (the two share their vocabulary, so one lambda serves both), plus sample inputs and an
-optional NumPy reference. ``test_ops.py`` derives from every row: forward vs NumPy, float64 gradcheck,
-and parity with torch (outputs and input gradients) in float64 and float32.
+Each row names a computation once, written against a library module ``m`` that is either ``torch``
+or ``backprop`` (the two share their vocabulary, so one lambda serves both), plus sample inputs and
+an optional NumPy reference. ``test_ops.py`` derives from every row: forward vs NumPy, float64
+gradcheck, and parity with torch (outputs and input gradients) in float64 and float32.
 
 Rows live in ``optable_*.py`` modules (one per op family or owner) that call :func:`add`;
 ``test_ops.py`` imports them all. A test fails if a registered op never runs in any row.
@@ -11,8 +11,8 @@ Rows live in ``optable_*.py`` modules (one per op family or owner) that call :fu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -21,7 +21,7 @@ ROWS: list[OpRow] = []
 
 @dataclass
 class Sample:
-    """One call: positional arrays (float arrays become differentiable tensors), keyword settings."""
+    """One call: positional arrays (float ones become differentiable tensors), keyword settings."""
 
     arrays: list
     kwargs: dict = field(default_factory=dict)

@@ -1,4 +1,4 @@
-"""Op-table rows for the foundation: elementwise, activations, reductions, shape, indexing, linalg."""
+"""Op-table rows for the core: elementwise, activations, reductions, shape, indexing, linalg."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ def _samples(*builders):
     return lambda rng: [b(rng) for b in builders]
 
 
-# ------------------------------------------------------------------ elementwise binary (broadcasting)
+# ------------------------------------------------------------ elementwise binary (broadcasting)
 _BCAST = [((3, 4), (3, 4)), ((3, 1), (4,)), ((2, 1, 4), (3, 1)), ((), (2, 3))]
 
 
@@ -88,7 +88,11 @@ _ACT = [
     ("gelu_tanh", lambda m, x: nnf(m).gelu(x, approximate="tanh"), None),
     ("softplus", lambda m, x: nnf(m).softplus(x, beta=2.0, threshold=3.0), None),
     ("silu", lambda m, x: nnf(m).silu(x), lambda x: x / (1 + np.exp(-x))),
-    ("threshold", lambda m, x: nnf(m).threshold(x, 0.1, -2.0), lambda x: np.where(x > 0.1, x, -2.0)),
+    (
+        "threshold",
+        lambda m, x: nnf(m).threshold(x, 0.1, -2.0),
+        lambda x: np.where(x > 0.1, x, -2.0),
+    ),
 ]
 for _name, _fn, _ref in _ACT:
     add(_name, _fn, lambda rng: one(away(rng, 4, 5)), ref=_ref)
@@ -152,9 +156,24 @@ def _np_axis(kw):
 
 
 add("sum", lambda m, x, **kw: x.sum(**kw), _red(), ref=lambda x, **kw: np.sum(x, **_np_axis(kw)))
-add("mean", lambda m, x, **kw: m.mean(x, **kw), _red(), ref=lambda x, **kw: np.mean(x, **_np_axis(kw)))
-add("amax", lambda m, x, **kw: m.amax(x, **kw), _red(), ref=lambda x, **kw: np.max(x, **_np_axis(kw)))
-add("amin", lambda m, x, **kw: m.amin(x, **kw), _red(), ref=lambda x, **kw: np.min(x, **_np_axis(kw)))
+add(
+    "mean",
+    lambda m, x, **kw: m.mean(x, **kw),
+    _red(),
+    ref=lambda x, **kw: np.mean(x, **_np_axis(kw)),
+)
+add(
+    "amax",
+    lambda m, x, **kw: m.amax(x, **kw),
+    _red(),
+    ref=lambda x, **kw: np.max(x, **_np_axis(kw)),
+)
+add(
+    "amin",
+    lambda m, x, **kw: m.amin(x, **kw),
+    _red(),
+    ref=lambda x, **kw: np.min(x, **_np_axis(kw)),
+)
 add(
     "amax_ties",
     lambda m, x: m.amax(x, dim=1),
@@ -165,7 +184,10 @@ add("max_full", lambda m, x: x.max(), lambda rng: one(randn(rng, 3, 4)), ref=np.
 add(
     "max_dim",
     lambda m, x, **kw: m.max(x, **kw).values,
-    lambda rng: [Sample([randn(rng, 3, 4)], {"dim": 1}), Sample([randn(rng, 3, 4)], {"dim": 0, "keepdim": True})],
+    lambda rng: [
+        Sample([randn(rng, 3, 4)], {"dim": 1}),
+        Sample([randn(rng, 3, 4)], {"dim": 0, "keepdim": True}),
+    ],
     ref=lambda x, dim, keepdim=False: np.max(x, axis=dim, keepdims=keepdim),
 )
 add(
@@ -186,12 +208,18 @@ add(
 add(
     "std",
     lambda m, x, **kw: x.std(**kw),
-    lambda rng: [Sample([randn(rng, 3, 4)], {"dim": 0}), Sample([randn(rng, 5)], {"correction": 0})],
+    lambda rng: [
+        Sample([randn(rng, 3, 4)], {"dim": 0}),
+        Sample([randn(rng, 5)], {"correction": 0}),
+    ],
 )
 add(
     "logsumexp",
     lambda m, x, **kw: m.logsumexp(x, **kw),
-    lambda rng: [Sample([randn(rng, 3, 4)], {"dim": 1}), Sample([randn(rng, 2, 3, 4)], {"dim": (0, 1), "keepdim": True})],
+    lambda rng: [
+        Sample([randn(rng, 3, 4)], {"dim": 1}),
+        Sample([randn(rng, 2, 3, 4)], {"dim": (0, 1), "keepdim": True}),
+    ],
 )
 add(
     "prod",
@@ -199,7 +227,10 @@ add(
     lambda rng: [
         Sample([randn(rng, 3, 4)], {}),
         Sample([randn(rng, 3, 4)], {"dim": 1}),
-        Sample([np.array([[0.0, 2.0, 3.0], [1.5, 0.0, 0.0], [1.0, 2.0, -1.0]])], {"dim": 1, "keepdim": True}),
+        Sample(
+            [np.array([[0.0, 2.0, 3.0], [1.5, 0.0, 0.0], [1.0, 2.0, -1.0]])],
+            {"dim": 1, "keepdim": True},
+        ),
     ],
 )
 add(
@@ -216,38 +247,70 @@ add(
 # ------------------------------------------------------------------ shape
 add("reshape", lambda m, x: x.reshape(4, -1) * 1.0, lambda rng: one(randn(rng, 2, 3, 2)))
 add("view_flatten", lambda m, x: x.flatten(1).view(-1), lambda rng: one(randn(rng, 2, 3, 2)))
-add("squeeze_unsqueeze", lambda m, x: x.unsqueeze(0).squeeze(2).unsqueeze(-1), lambda rng: one(randn(rng, 3, 1, 2)))
+add(
+    "squeeze_unsqueeze",
+    lambda m, x: x.unsqueeze(0).squeeze(2).unsqueeze(-1),
+    lambda rng: one(randn(rng, 3, 1, 2)),
+)
 add("permute", lambda m, x: x.permute(2, 0, 1), lambda rng: one(randn(rng, 2, 3, 4)))
 add("transpose_T", lambda m, x: x.transpose(0, 1) + x.T, lambda rng: one(randn(rng, 3, 3)))
 add("expand", lambda m, x: x.expand(2, 3, 4), lambda rng: one(randn(rng, 3, 1)))
 add("repeat", lambda m, x: x.repeat(2, 1, 3), lambda rng: one(randn(rng, 3, 2)))
 add("flip", lambda m, x: m.flip(x, (0, 2)), lambda rng: one(randn(rng, 2, 3, 4)))
-add("cat", lambda m, a, b: m.cat([a, b, a], dim=1), lambda rng: one(randn(rng, 2, 3), randn(rng, 2, 1)))
-add("stack", lambda m, a, b: m.stack([a, b], dim=-1), lambda rng: one(randn(rng, 2, 3), randn(rng, 2, 3)))
-add("split", lambda m, x: x.split([1, 3], dim=1)[1] * x.split(2, dim=1)[0].sum(), lambda rng: one(randn(rng, 2, 4)))
-add("chunk", lambda m, x: m.chunk(x, 3, dim=0)[2] + x.chunk(2)[0][:1], lambda rng: one(randn(rng, 5, 2)))
+add(
+    "cat",
+    lambda m, a, b: m.cat([a, b, a], dim=1),
+    lambda rng: one(randn(rng, 2, 3), randn(rng, 2, 1)),
+)
+add(
+    "stack",
+    lambda m, a, b: m.stack([a, b], dim=-1),
+    lambda rng: one(randn(rng, 2, 3), randn(rng, 2, 3)),
+)
+add(
+    "split",
+    lambda m, x: x.split([1, 3], dim=1)[1] * x.split(2, dim=1)[0].sum(),
+    lambda rng: one(randn(rng, 2, 4)),
+)
+add(
+    "chunk",
+    lambda m, x: m.chunk(x, 3, dim=0)[2] + x.chunk(2)[0][:1],
+    lambda rng: one(randn(rng, 5, 2)),
+)
 add("unbind", lambda m, x: x.unbind(1)[0] * x.unbind(1)[2], lambda rng: one(randn(rng, 4, 3)))
-add("pad", lambda m, x: nnf(m).pad(x, (1, 2, 0, 1), value=0.5), lambda rng: one(randn(rng, 2, 3, 4)))
+add(
+    "pad", lambda m, x: nnf(m).pad(x, (1, 2, 0, 1), value=0.5), lambda rng: one(randn(rng, 2, 3, 4))
+)
 
 # ------------------------------------------------------------------ indexing
 add("getitem_basic", lambda m, x: x[1:, None, ..., ::2], lambda rng: one(randn(rng, 3, 4, 5)))
 add("getitem_int", lambda m, x: x[1, -1], lambda rng: one(randn(rng, 3, 4)))
 add("getitem_repeat", lambda m, x: x[m.tensor([0, 2, 2, 0])], lambda rng: one(randn(rng, 3, 4)))
-add("getitem_2d_index", lambda m, x: x[m.tensor([[0, 1], [1, 1]]), m.tensor([2, 2])], lambda rng: one(randn(rng, 3, 4)))
+add(
+    "getitem_2d_index",
+    lambda m, x: x[m.tensor([[0, 1], [1, 1]]), m.tensor([2, 2])],
+    lambda rng: one(randn(rng, 3, 4)),
+)
 add("getitem_mask", lambda m, x: x[x > 0], lambda rng: one(away(rng, 3, 4)))
 add(
     "gather",
     lambda m, x: m.gather(x, 1, m.tensor([[0, 0, 2], [1, 0, 1]])),
     lambda rng: one(randn(rng, 2, 3)),
 )
-add("index_select", lambda m, x: m.index_select(x, 0, m.tensor([2, 0, 2])), lambda rng: one(randn(rng, 3, 4)))
+add(
+    "index_select",
+    lambda m, x: m.index_select(x, 0, m.tensor([2, 0, 2])),
+    lambda rng: one(randn(rng, 3, 4)),
+)
 add("masked_fill", lambda m, x: x.masked_fill(x > 0.5, -1.0), lambda rng: one(away(rng, 3, 4)))
 add(
     "topk",
     lambda m, x: m.topk(x, 2, dim=1).values,
     lambda rng: one(randn(rng, 3, 5)),
 )
-add("sort", lambda m, x: m.sort(x, dim=0, descending=True).values, lambda rng: one(randn(rng, 4, 3)))
+add(
+    "sort", lambda m, x: m.sort(x, dim=0, descending=True).values, lambda rng: one(randn(rng, 4, 3))
+)
 
 # ------------------------------------------------------------------ linalg
 add(
@@ -272,4 +335,8 @@ add(
     ],
     ref=lambda x, w, b: x @ w.T + b,
 )
-add("linear_nobias", lambda m, x, w: nnf(m).linear(x, w), lambda rng: one(randn(rng, 5, 3), randn(rng, 2, 3)))
+add(
+    "linear_nobias",
+    lambda m, x, w: nnf(m).linear(x, w),
+    lambda rng: one(randn(rng, 5, 3), randn(rng, 2, 3)),
+)

@@ -1,4 +1,4 @@
-"""Op tests driven by the op table (optable*.py): forward vs NumPy, float64 gradcheck, torch parity."""
+"""Op tests driven by the op table (optable*.py): vs NumPy, float64 gradcheck, torch parity."""
 
 from __future__ import annotations
 

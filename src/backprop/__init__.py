@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import numpy as _np
 
-from . import backend, random
+from . import backend, nn, random
 from .autograd import Function, enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled
 from .functional import *  # noqa: F401,F403
 from .functional import __all__ as _functional_all
 from .random import manual_seed
-from .threads import get_num_threads, set_num_threads
 from .tensor import Tensor
-
-from . import nn  # noqa: E402  (after Tensor: nn builds on it)
+from .threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
@@ -36,7 +34,9 @@ int64 = long = _np.dtype(_np.int64)
 bool = _np.dtype(_np.bool_)
 
 __all__ = [
-    "Tensor", "Function", "backend", "random", "manual_seed", "set_num_threads", "get_num_threads", "no_grad", "enable_grad",
+    "Tensor", "Function", "backend", "nn", "random", "manual_seed", "set_num_threads",
+    "get_num_threads",
+    "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "gradcheck", "float16", "half", "float32", "float",
     "float64", "double", "int8", "uint8", "int16", "short", "int32", "int", "int64", "long", "bool",
     *_functional_all,

@@ -1,8 +1,8 @@
 """The library's one source of randomness: a seeded :class:`numpy.random.Generator`.
 
-Every random draw in backprop (``rand``, ``randn``, initialisers, dropout masks, shuffling) goes through
-:func:`generator`, never through the global ``np.random`` state, so ``manual_seed(n)`` makes a whole run
-reproducible.
+Every random draw in backprop (``rand``, ``randn``, initialisers, dropout masks, shuffling) goes
+through :func:`generator`, never through the global ``np.random`` state, so ``manual_seed(n)``
+makes a whole run reproducible.
 """
 
 from __future__ import annotations

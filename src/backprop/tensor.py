@@ -1,7 +1,7 @@
-"""`Tensor`: an n-dimensional array (a NumPy array in ``.data``), its gradient, and the op that made it.
+"""`Tensor`: an n-dimensional array (NumPy's, in ``.data``), its gradient, and the op that made it.
 
 Its methods and operators call the public functions (``backprop.functional``), which check arguments
-and call the ops. ``.data`` is the raw array (NumPy's, not a Tensor as in PyTorch): the natural handle
+and call the ops. ``.data`` is the raw array (not a Tensor as in PyTorch): the natural handle
 in a NumPy library, and what optimisers update in place.
 """
 
@@ -28,7 +28,8 @@ class Tensor:
 
     Attributes:
         data: the NumPy array holding the values.
-        grad: a Tensor of the same shape accumulating d(loss)/d(self) (leaves and ``retain_grad()``).
+        grad: a Tensor of the same shape accumulating d(loss)/d(self) (on leaves and
+            ``retain_grad()`` tensors).
         requires_grad: whether ops on this tensor are recorded for backward.
 
     Example:
@@ -143,7 +144,7 @@ class Tensor:
         """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
 
         Args:
-            gradient: d(something)/d(self), of self's shape; may be omitted for a one-element tensor.
+            gradient: d(something)/d(self), of self's shape; optional for a one-element tensor.
             retain_graph: keep the graph's saved values so that backward can run through it again.
 
         Gradients accumulate across calls until zeroed (``zero_grad`` or ``x.grad = None``).
@@ -164,7 +165,8 @@ class Tensor:
             g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if g.shape != self.shape:
                 raise ValueError(
-                    f"backward: gradient of shape {g.shape} does not match tensor of shape {self.shape}"
+                    f"backward: gradient of shape {g.shape} does not match tensor of shape "
+                    f"{self.shape}"
                 )
             g = g.astype(self.dtype, copy=False)
         engine.backward(self, g, retain_graph=retain_graph)

@@ -1,8 +1,8 @@
 """Thread counts: NumPy's BLAS threads, the one setting besides the seed that can change results.
 
-A matrix product summed by 1 thread or by 4 may round differently, so bit-identical runs need the same
-thread count (and the same BLAS build). ``set_num_threads`` uses threadpoolctl (installed with the
-``full`` extra, and with scikit-learn), imported only when called.
+A matrix product summed by 1 thread or by 4 may round differently, so bit-identical runs need the
+same thread count (and the same BLAS build). ``set_num_threads`` uses threadpoolctl (installed with
+the ``full`` extra, and with scikit-learn), imported only when called.
 """
 
 from __future__ import annotations

@@ -21,7 +21,9 @@ def test_backward_inf_names_op_and_creation_line():
     x = bp.tensor([0.0, 4.0], requires_grad=True)
     with detect_anomaly():
         y = x.sqrt()  # finite forward, infinite gradient at 0
-        with pytest.raises(AnomalyError, match=r"backward of op 'sqrt'.*created at .*test_anomaly.py"):
+        with pytest.raises(
+            AnomalyError, match=r"backward of op 'sqrt'.*created at .*test_anomaly.py"
+        ):
             y.sum().backward()
 
 

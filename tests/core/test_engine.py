@@ -1,4 +1,4 @@
-"""The backward engine: fan-out, diamonds, grad mode, retain_grad, accumulation, deep graphs, errors."""
+"""The backward engine: fan-out, diamonds, grad mode, retain_grad, accumulation, deep graphs."""
 
 import sys
 

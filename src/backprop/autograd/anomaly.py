@@ -69,7 +69,8 @@ def _hook(event, fn_or_ctx, payload):
             if kind:
                 where = getattr(ctx, "created_at", "<unknown>")
                 raise AnomalyError(
-                    f"detect_anomaly: backward of op {ctx.name!r} ({ctx.fn.__name__}) returned {kind} "
+                    f"detect_anomaly: backward of op {ctx.name!r} ({ctx.fn.__name__}) returned "
+                    f"{kind} "
                     f"values in the gradient of input {i}; the op was created at {where}",
                     ctx.name,
                     where,

@@ -55,7 +55,7 @@ class enable_grad(_GradMode):
 
 
 class set_grad_enabled(_GradMode):
-    """Set grad mode on or off; takes effect at once, and as a context manager restores the old mode."""
+    """Set grad mode on or off, at once; as a context manager, restore the old mode on exit."""
 
     def __init__(self, mode: bool):
         self._mode = bool(mode)

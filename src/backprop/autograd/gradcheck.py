@@ -138,7 +138,8 @@ def gradcheck(
                 idx = np.unravel_index(k, x.shape)
                 msg = (
                     f"gradcheck: gradient of input {i} (shape {x.shape}) is wrong at element "
-                    f"{tuple(int(j) for j in idx)}: analytic {a[k]:.10g}, numerical {numeric[k]:.10g} "
+                    f"{tuple(int(j) for j in idx)}: analytic {a[k]:.10g}, "
+                    f"numerical {numeric[k]:.10g} "
                     f"(atol={atol}, rtol={rtol}, eps={eps})"
                 )
                 if raise_exception:

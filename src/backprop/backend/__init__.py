@@ -1,8 +1,8 @@
 """The one switch point for the array library.
 
-Ops never import NumPy directly: `Function.apply` asks :func:`backend_of` for the backend of its inputs
-and hands its array module to the op as ``ctx.xp``. A CuPy backend is one new file that builds a
-:class:`Backend` and calls :func:`register_backend`; no op changes.
+Ops never import NumPy directly: `Function.apply` asks :func:`backend_of` for the backend of its
+inputs and hands its array module to the op as ``ctx.xp``. A CuPy backend is one new file that
+builds a :class:`Backend` and calls :func:`register_backend`; no op changes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ __all__ = ["Backend", "register_backend", "backend_of", "get_backend", "backends
 
 @dataclass(frozen=True)
 class Backend:
-    """An array library: its name, its array module and a test that says whether it owns an array."""
+    """An array library: its name, its array module, and a test of whether it owns an array."""
 
     name: str
     xp: ModuleType

@@ -1,7 +1,7 @@
-"""The public functions, re-exported at the top of ``backprop`` (``backprop.exp``, ``backprop.cat``).
+"""The public functions, re-exported at the top of ``backprop`` (``backprop.exp``, ``.cat``).
 
 Each checks its arguments (ValueError / TypeError naming the function and the values), documents
-itself, and calls ``Op.apply``. The neural-network subset is re-exported by ``backprop.nn.functional``.
+itself, and calls ``Op.apply``. ``backprop.nn.functional`` re-exports the neural-network subset.
 """
 
 from . import activation, creation, elementwise, indexing, linalg, reduction, shape

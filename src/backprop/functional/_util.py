@@ -19,7 +19,7 @@ def is_float(dtype) -> bool:
 
 
 def dim_tuple(dim, ndim: int, op: str):
-    """Normalise ``dim`` (None, int, or sequence of ints; negatives allowed) to a sorted tuple or None."""
+    """Normalise ``dim`` (None, an int or ints; negatives allowed) to a sorted tuple, or None."""
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)

@@ -104,7 +104,7 @@ def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of shape ``size`` filled with ``fill_value`` (dtype inferred from it if not given)."""
+    """A tensor of shape ``size`` filled with ``fill_value`` (its dtype inferred if not given)."""
     if dtype is None:
         dtype = np.bool_ if isinstance(fill_value, bool) else (
             np.int64 if isinstance(fill_value, int) else _DEFAULT
@@ -114,7 +114,7 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 if all are ints else float32."""
+    """From ``start`` to ``end`` (exclusive) by ``step``; int64 if all are ints, else float32."""
     if end is None:
         start, end = 0, start
     if step == 0:

@@ -28,7 +28,9 @@ def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other``, broadcasting. Bools cannot be subtracted (as in PyTorch)."""
     for x in (input, other):
         if isinstance(x, bool) or (isinstance(x, Tensor) and x.data.dtype == np.bool_):
-            raise TypeError("sub: subtraction with a bool operand is not supported; use ~ or logical_not")
+            raise TypeError(
+                "sub: subtraction with a bool operand is not supported; use ~ or logical_not"
+            )
     if alpha != 1:
         other = mul(other, alpha)
     a, b = operands(input, other, "sub")

@@ -20,7 +20,7 @@ __all__ = [
 
 
 class ValuesIndices(NamedTuple):
-    """What ``max(x, dim)``, ``min(x, dim)``, ``topk`` and ``sort`` return (as torch.return_types)."""
+    """What ``max(x, dim)``, ``min(x, dim)``, ``topk`` and ``sort`` return (torch.return_types)."""
 
     values: Tensor
     indices: Tensor
@@ -161,7 +161,7 @@ def prod(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False) -> Tensor:
-    """The p-norm over ``dim`` (``'fro'`` and 2 are the Euclidean norm; ``float('inf')`` the max)."""
+    """The p-norm over ``dim`` (``'fro'`` and 2: Euclidean; ``float('inf')``: the max)."""
     input = as_tensor(input, "norm")
     _need_float(input, "norm")
     if p == "fro":

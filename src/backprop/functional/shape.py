@@ -233,7 +233,7 @@ def split(input: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
-    """Split into ``chunks`` pieces of ceil(size / chunks) elements (fewer pieces if they run out)."""
+    """Split into ``chunks`` pieces of ceil(size / chunks) elements (fewer if they run out)."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = input.shape[one_dim(dim, input.ndim, "chunk")]

@@ -275,7 +275,7 @@ class Clamp(Function):
 
 @register_op("maximum")
 class Maximum(Function):
-    """y = max(a, b);  the gradient goes to the larger input, split in half on ties (as PyTorch)."""
+    """y = max(a, b);  the gradient goes to the larger input, halved on ties (as PyTorch)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -289,7 +289,7 @@ class Maximum(Function):
 
 @register_op("minimum")
 class Minimum(Function):
-    """y = min(a, b);  the gradient goes to the smaller input, split in half on ties (as PyTorch)."""
+    """y = min(a, b);  the gradient goes to the smaller input, halved on ties (as PyTorch)."""
 
     @staticmethod
     def forward(ctx, a, b):

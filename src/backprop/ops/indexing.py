@@ -1,4 +1,4 @@
-"""Indexing, gathering and masking. Backward scatters the gradient back, adding where indices repeat."""
+"""Indexing, gathering, masking. Backward scatters the gradient back, adding on repeated indices."""
 
 from __future__ import annotations
 
