@@ -49,8 +49,9 @@ def _report_run(result, run_dir: Path | None) -> None:
         print(f"Stopped: {result.stop_reason}")
     if result.test is not None:
         t = result.test
+        # Name the metric: early stopping may restore another epoch by another monitor.
         which = (
-            f" (weights of epoch {result.best_epoch}, best by validation)"
+            f" (the best checkpoint: epoch {result.best_epoch}, by {result.best_monitor})"
             if result.best_epoch
             else ""
         )

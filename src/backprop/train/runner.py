@@ -370,6 +370,7 @@ class RunResult:
     history: dict[str, list[float]]
     test: dict[str, Any] | None = None
     best_epoch: int | None = None
+    best_monitor: str | None = None  # the metric that chose the best checkpoint
     interrupted: bool = False
     stop_reason: str | None = None
     overfit_accuracy: float | None = None
@@ -464,6 +465,7 @@ def train_run(
         if ckpt_cb is not None and ckpt_cb.best_path.is_file():
             best = _ckpt.load_checkpoint(ckpt_cb.best_path, model)
             result.best_epoch = best.epoch
+            result.best_monitor = ckpt_cb.monitor
         result.test = evaluate_model(trainer, data.test, data.info, _is_classifier(cfg))
         if run_dir is not None:
             _write_results(run_dir, result, data.info)
