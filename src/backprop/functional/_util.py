@@ -43,6 +43,18 @@ def one_dim(d, ndim: int, op: str) -> int:
     return int(d) % n
 
 
+def parse_sizes(shape, op: str, non_negative: bool = False) -> tuple:
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))``, as PyTorch accepts both; ints only."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{op}: sizes must be ints, got {shape!r}")
+        if non_negative and n < 0:
+            raise ValueError(f"{op}: sizes must be non-negative, got {shape!r}")
+    return tuple(int(n) for n in shape)
+
+
 def promote(a, b):
     """PyTorch's type promotion for two dtypes: a float beats an int or bool, else NumPy's rule."""
     fa, fb = is_float(a), is_float(b)

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import random as _random
 from ..tensor import Tensor
+from ._util import parse_sizes
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace",
@@ -23,17 +24,6 @@ def _dtype(dtype, default=_DEFAULT):
         return np.dtype(dtype)
     except TypeError:
         raise TypeError(f"unknown dtype {dtype!r}") from None
-
-
-def _sizes(size, op):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    for n in size:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"{op}: sizes must be ints, got {size!r}")
-        if n < 0:
-            raise ValueError(f"{op}: sizes must be non-negative, got {size!r}")
-    return tuple(int(n) for n in size)
 
 
 def _new(data, requires_grad):
@@ -90,17 +80,23 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros of shape ``size`` (``zeros(2, 3)`` or ``zeros((2, 3))``)."""
-    return _new(np.zeros(_sizes(size, "zeros"), dtype=_dtype(dtype)), requires_grad)
+    return _new(
+        np.zeros(parse_sizes(size, "zeros", non_negative=True), dtype=_dtype(dtype)), requires_grad
+    )
 
 
 def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones of shape ``size``."""
-    return _new(np.ones(_sizes(size, "ones"), dtype=_dtype(dtype)), requires_grad)
+    return _new(
+        np.ones(parse_sizes(size, "ones", non_negative=True), dtype=_dtype(dtype)), requires_grad
+    )
 
 
 def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor of shape ``size``."""
-    return _new(np.empty(_sizes(size, "empty"), dtype=_dtype(dtype)), requires_grad)
+    return _new(
+        np.empty(parse_sizes(size, "empty", non_negative=True), dtype=_dtype(dtype)), requires_grad
+    )
 
 
 def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -109,7 +105,9 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
         dtype = np.bool_ if isinstance(fill_value, bool) else (
             np.int64 if isinstance(fill_value, int) else _DEFAULT
         )  # fmt: skip
-    size = _sizes(tuple(size) if isinstance(size, (tuple, list)) else (size,), "full")
+    size = parse_sizes(
+        tuple(size) if isinstance(size, (tuple, list)) else (size,), "full", non_negative=True
+    )
     return _new(np.full(size, fill_value, dtype=_dtype(dtype)), requires_grad)
 
 
@@ -135,7 +133,7 @@ def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) ->
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
     """The ``n`` x ``m`` identity matrix."""
-    _sizes((n,) if m is None else (n, m), "eye")
+    parse_sizes((n,) if m is None else (n, m), "eye", non_negative=True)
     return _new(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
 
 
@@ -143,14 +141,19 @@ def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1) from the library's seeded generator."""
     dt = _dtype(dtype)
     g = _random.generator()
-    return _new(g.random(_sizes(size, "rand"), dtype=np.float64).astype(dt), requires_grad)
+    return _new(
+        g.random(parse_sizes(size, "rand", non_negative=True), dtype=np.float64).astype(dt),
+        requires_grad,
+    )
 
 
 def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the library's seeded generator."""
     dt = _dtype(dtype)
     g = _random.generator()
-    arr = g.standard_normal(_sizes(size, "randn"), dtype=np.float64).astype(dt)
+    arr = g.standard_normal(parse_sizes(size, "randn", non_negative=True), dtype=np.float64).astype(
+        dt
+    )
     return _new(arr, requires_grad)
 
 
@@ -159,7 +162,7 @@ def normal(mean: float, std: float, size, dtype=None) -> Tensor:
     if std < 0:
         raise ValueError(f"normal: std must be non-negative, got {std}")
     g = _random.generator()
-    size = _sizes(tuple(size), "normal")
+    size = parse_sizes(tuple(size), "normal", non_negative=True)
     return _new(g.normal(mean, std, size).astype(_dtype(dtype)), False)
 
 
@@ -173,14 +176,14 @@ def randint(low, high=None, size=None, dtype=None, requires_grad: bool = False) 
         low, high = 0, low
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
-    size = _sizes(tuple(size), "randint")
+    size = parse_sizes(tuple(size), "randint", non_negative=True)
     arr = _random.generator().integers(low, high, size=size, dtype=np.int64)
     return _new(arr.astype(_dtype(dtype, np.int64)), requires_grad)
 
 
 def randperm(n: int, dtype=None) -> Tensor:
     """A random permutation of ``0..n-1``."""
-    _sizes((n,), "randperm")
+    parse_sizes((n,), "randperm", non_negative=True)
     return _new(_random.generator().permutation(n).astype(_dtype(dtype, np.int64)), False)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from ..ops import shape as S
 from ..ops.indexing import GetItem
 from ..tensor import Tensor
-from ._util import as_tensor, dim_tuple, one_dim, promote
+from ._util import as_tensor, dim_tuple, one_dim, parse_sizes, promote
 
 __all__ = [
     "reshape", "view", "transpose", "swapaxes", "permute", "movedim", "flatten", "unflatten",
@@ -18,19 +18,9 @@ __all__ = [
 ]  # fmt: skip
 
 
-def _sizes(shape, op: str) -> tuple:
-    """Accept ``f(x, 2, 3)`` and ``f(x, (2, 3))`` alike, as PyTorch does."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    for n in shape:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"{op}: sizes must be ints, got {shape!r}")
-    return tuple(int(n) for n in shape)
-
-
 def reshape(input: Tensor, *shape) -> Tensor:
     """A tensor with the same elements and shape ``shape`` (one size may be -1, inferred)."""
-    shape = _sizes(shape, "reshape")
+    shape = parse_sizes(shape, "reshape")
     n = input.data.size
     known = math.prod(s for s in shape if s != -1)
     if (
@@ -50,7 +40,7 @@ view = reshape
 
 def permute(input: Tensor, *dims) -> Tensor:
     """The dimensions reordered as ``dims`` (a permutation of ``range(ndim)``)."""
-    dims = _sizes(dims, "permute")
+    dims = parse_sizes(dims, "permute")
     if len(dims) != input.ndim:
         raise ValueError(f"permute: got {len(dims)} dims {dims} for a tensor with {input.ndim}")
     norm = tuple(one_dim(d, input.ndim, "permute") for d in dims)
@@ -122,7 +112,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 
 def expand(input: Tensor, *sizes) -> Tensor:
     """Broadcast to ``sizes`` without copying (-1 keeps a size); the gradient sums back."""
-    sizes = _sizes(sizes, "expand")
+    sizes = parse_sizes(sizes, "expand")
     if len(sizes) < input.ndim:
         raise ValueError(f"expand: {len(sizes)} sizes {sizes} for a tensor of shape {input.shape}")
     lead = len(sizes) - input.ndim
@@ -145,7 +135,7 @@ def broadcast_to(input: Tensor, shape) -> Tensor:
 
 def repeat(input: Tensor, *sizes) -> Tensor:
     """Tile the tensor ``sizes[i]`` times along each dimension (PyTorch's ``repeat``)."""
-    reps = _sizes(sizes, "repeat")
+    reps = parse_sizes(sizes, "repeat")
     if len(reps) < input.ndim or any(r < 0 for r in reps):
         raise ValueError(f"repeat: repeats {reps} do not fit a tensor of shape {input.shape}")
     return S.Repeat.apply(input, reps=reps)
