@@ -23,15 +23,9 @@ import numpy as np
 
 def blas_threads() -> int:
     """The number of threads NumPy's BLAS uses (what torch is set to, for a fair comparison)."""
-    try:
-        from threadpoolctl import threadpool_info
+    import backprop
 
-        n = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
-        if n:
-            return int(n[0])
-    except ImportError:
-        pass
-    return int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1))
+    return backprop.get_num_threads()
 
 
 def setup_torch(threads: int | None = None):
