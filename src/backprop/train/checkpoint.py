@@ -321,15 +321,8 @@ def apply_checkpoint(
 
 
 def restore_global_rng(state: dict) -> None:
-    """Set ``backprop.random``'s generator to ``state``, in place when the bit generator matches
-    (so that objects holding the generator keep drawing from the same stream)."""
-    g = _random.generator()
-    if isinstance(state, dict) and type(g.bit_generator).__name__ == state.get("bit_generator"):
-        try:
-            g.bit_generator.state = state
-            return
-        except (TypeError, ValueError, KeyError) as e:
-            raise CheckpointError(f"invalid random-generator state in checkpoint: {e}") from None
+    """Set ``backprop.random``'s generator to ``state`` (in place, so holders of the generator
+    keep drawing from it); a malformed state is a :class:`CheckpointError`."""
     try:
         _random.set_rng_state(state)
     except (TypeError, ValueError, KeyError) as e:
