@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .autograd import engine, function, grad_mode
+from .autograd.version import VersionCounter
 
 __all__ = ["Tensor"]
 
@@ -39,7 +40,13 @@ class Tensor:
         tensor([2., 4.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    # _vc: the version counter (None until the first in-place write or view, meaning version 0);
+    # _view: for a view made by an op, (base tensor, [(op, attrs), ...]) to replay it from the base.
+    # _hooks: gradient hooks (register_hook), or None.
+    __slots__ = (
+        "data", "grad", "requires_grad", "_ctx", "_retains_grad", "_vc", "_view", "_hooks",
+        "__weakref__",
+    )
     __array_priority__ = 1000  # so that ndarray + Tensor calls Tensor.__radd__
 
     def __init__(self, data, requires_grad: bool = False):
@@ -53,6 +60,9 @@ class Tensor:
         self.requires_grad = False
         self._ctx = None
         self._retains_grad = False
+        self._vc = None
+        self._view = None
+        self._hooks = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -65,6 +75,9 @@ class Tensor:
         t.requires_grad = requires_grad
         t._ctx = ctx
         t._retains_grad = False
+        t._vc = None
+        t._view = None
+        t._hooks = None
         return t
 
     # ----------------------------------------------------------------- properties
@@ -116,6 +129,28 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
+
+    # ----------------------------------------------------------------- versions
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has had (shared with its views)."""
+        return 0 if self._vc is None else self._vc.value
+
+    def _counter(self) -> VersionCounter:
+        """This tensor's version counter, created on first need."""
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = VersionCounter()
+        return vc
+
+    def _bump_version(self) -> None:
+        """Record one in-place write to this tensor's memory (call it after every write that
+        does not go through the Tensor's own in-place methods, e.g. an optimiser's kernel)."""
+        vc = self._vc
+        if vc is None:
+            self._vc = VersionCounter(1)
+        else:
+            vc.value += 1
 
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
