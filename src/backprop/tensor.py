@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .autograd import engine, function, grad_mode
+from .autograd import version
 from .autograd.version import VersionCounter
 
 __all__ = ["Tensor"]
@@ -151,6 +152,7 @@ class Tensor:
             self._vc = VersionCounter(1)
         else:
             vc.value += 1
+        version.clock.now += 1
 
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:

@@ -3,6 +3,15 @@
 The graph is ordered iteratively (a depth-first walk with an explicit stack), never recursively, so
 a chain of 100,000 ops or a 1,000-step RNN unroll backpropagates without touching Python's recursion
 limit. Each op's context is freed as soon as its backward has run.
+
+Before an op's backward runs, the engine checks that no tensor it saved was modified in place
+since (version counters, see ``version.py``). Tensor hooks (``Tensor.register_hook``) see, and
+may replace, a tensor's whole gradient once it is complete: for a non-leaf when its op's backward
+is about to run, for a leaf before it is accumulated into ``.grad``.
+
+Gradient memory: an array stored as a ``.grad`` is later accumulated into in place, so it must be
+owned by that ``.grad`` alone. Every array the engine hands on is tagged owned or shared; a shared
+one is copied before it is stored or accumulated into.
 """
 
 from __future__ import annotations
@@ -10,15 +19,16 @@ from __future__ import annotations
 import gc
 
 from . import function
+from .version import check_saved_versions, clock
 
-__all__ = ["backward"]
+__all__ = ["backward", "run_backward"]
 
 
-def _topological_order(root):
-    """Non-leaf tensors reachable from ``root``, every tensor after all tensors that consume it."""
+def _topological_order(roots):
+    """Non-leaf tensors reachable from ``roots``, every tensor after all tensors that consume it."""
     order = []
     visited = set()
-    stack = [(root, False)]
+    stack = [(r, False) for r in roots if r._ctx is not None]
     while stack:
         t, expanded = stack.pop()
         if expanded:
@@ -42,7 +52,8 @@ def _topological_order(root):
     return order
 
 
-def _check(ctx, i, p, g):
+def _check_gradient(ctx, i, p, g) -> None:
+    """Raise if an op's backward returned a gradient that does not fit its input (an op bug)."""
     if g.shape != p.data.shape or g.dtype != p.data.dtype:
         raise RuntimeError(
             f"{ctx.name} backward returned a gradient of shape {g.shape} and dtype {g.dtype} for "
@@ -56,35 +67,66 @@ def backward(root, gradient, retain_graph: bool = False) -> None:
     ``gradient`` is an array of ``root``'s shape (the vector of the vector-Jacobian product).
     Gradients of non-leaf tensors are kept only when they called ``retain_grad()``.
     """
-    if root._ctx is None:
-        _accumulate_leaf(root, gradient, False)
-        return
+    run_backward([root], [gradient], retain_graph)
+
+
+def run_backward(roots, gradients, retain_graph: bool = False, capture=None):
+    """Backpropagate ``gradients`` (arrays) from ``roots`` (tensors).
+
+    Without ``capture``, gradients accumulate into the ``.grad`` of leaves (and of
+    ``retain_grad()`` tensors). With ``capture`` (a list of tensors), nothing's ``.grad`` is
+    touched: the gradient reaching each captured tensor is returned, in order (None where none
+    reaches it), as ``autograd.grad`` needs.
+    """
     # The graph holds no reference cycles (a tensor points to its inputs, never back), so the cyclic
     # collector has nothing to find here; left on, it re-traverses the whole live graph again and
     # again as backward allocates, which doubles the cost of long graphs of small ops.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        _run_backward(root, gradient, retain_graph)
+        return _run(roots, gradients, retain_graph, capture)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _run_backward(root, gradient, retain_graph: bool) -> None:
-    # grads[id(t)] = [array, owned]: owned means no other tensor's gradient shares the memory,
-    # so it may be stored as a leaf's .grad and later accumulated into in place.
-    grads = {id(root): [gradient, False]}
+def _add_pending(pending, t, g, owned: bool) -> None:
+    """Sum ``g`` into ``pending[id(t)] = [array, owned]`` (owned: no other holder shares it)."""
+    prev = pending.get(id(t))
+    if prev is None:
+        pending[id(t)] = [g, owned]
+    elif prev[1]:
+        prev[0] += g
+    else:
+        pending[id(t)] = [prev[0] + g, True]
+
+
+def _run(roots, gradients, retain_graph: bool, capture):
+    pending = {}  # id(tensor) -> [gradient so far, owned]
+    leaves = {}  # id -> leaf whose gradient waits for its hooks or for capture
+    captured = None if capture is None else {id(t): None for t in capture}
+    for r, g in zip(roots, gradients):
+        _add_pending(pending, r, g, False)
+        if r._ctx is None:
+            leaves[id(r)] = r
     hook = function._anomaly_hook
-    for t in _topological_order(root):
-        entry = grads.pop(id(t), None)
+    for t in _topological_order(roots):
+        entry = pending.pop(id(t), None)
         if entry is None:
-            continue  # t does not lie on a path to the root
+            continue  # t does not lie on a path to a root
         gy, owned = entry
-        if t._retains_grad:
-            _accumulate_leaf(t, gy, owned)
+        if t._hooks is not None:
+            gy, owned = _run_hooks(t, gy), False
+        if captured is not None:
+            if id(t) in captured:
+                captured[id(t)] = gy
+                owned = False
+        elif t._retains_grad:
+            _accumulate(t, gy, owned)
             owned = False
         ctx = t._ctx
+        if ctx.saved_tensors and ctx.saved_at != clock.now:
+            check_saved_versions(ctx, t)
         ctx.last_backward = not retain_graph
         results = ctx.fn.backward(ctx, gy)
         if type(results) is not tuple:
@@ -95,20 +137,56 @@ def _run_backward(root, gradient, retain_graph: bool) -> None:
             if g is None or not ctx.needs_input_grad[i]:
                 continue
             if g.shape != p.data.shape or g.dtype != p.data.dtype:
-                _check(ctx, i, p, g)
+                _check_gradient(ctx, i, p, g)
             g_owned = g is not gy and g.base is None and not _shared(g, results, i)
-            if p._ctx is None:
-                _accumulate_leaf(p, g, g_owned)
+            if p._ctx is None and p._hooks is None and captured is None:
+                _accumulate(p, g, g_owned)
                 continue
-            prev = grads.get(id(p))
+            # (_add_pending, inlined: this loop runs once per edge of the graph)
+            prev = pending.get(id(p))
             if prev is None:
-                grads[id(p)] = [g, g_owned]
+                pending[id(p)] = [g, g_owned]
             elif prev[1]:
                 prev[0] += g
             else:
-                grads[id(p)] = [prev[0] + g, True]
+                pending[id(p)] = [prev[0] + g, True]
+            if p._ctx is None:
+                leaves[id(p)] = p
         if not retain_graph:
             ctx.free()
+    # Leaves with hooks (or under capture) got their gradient summed first, so that a hook sees
+    # it once, whole, as in PyTorch.
+    for p in leaves.values():
+        entry = pending.pop(id(p), None)
+        if entry is None:
+            continue
+        g, owned = entry
+        if p._hooks is not None:
+            g, owned = _run_hooks(p, g), False
+        if captured is not None:
+            if id(p) in captured:
+                captured[id(p)] = g
+        else:
+            _accumulate(p, g, owned)
+    if captured is not None:
+        return [captured[id(t)] for t in capture]
+    return None
+
+
+def _run_hooks(t, g):
+    """Call ``t``'s gradient hooks in registration order; each may return a replacement."""
+    for fn in list(t._hooks.values()):
+        out = fn(function.Tensor._make(g, False, None))
+        if out is None:
+            continue
+        new = out.data if isinstance(out, function.Tensor) else out
+        if getattr(new, "shape", None) != g.shape:
+            raise RuntimeError(
+                f"hook: a gradient hook returned shape {getattr(new, 'shape', type(new))} for a "
+                f"tensor of shape {g.shape}"
+            )
+        g = new.astype(g.dtype, copy=False)
+    return g
 
 
 def _shared(g, results, i) -> bool:
@@ -119,7 +197,8 @@ def _shared(g, results, i) -> bool:
     return False
 
 
-def _accumulate_leaf(t, g, owned: bool) -> None:
+def _accumulate(t, g, owned: bool) -> None:
+    """Add ``g`` into ``t.grad``; ``owned`` means no other holder shares ``g``'s memory."""
     if not t.requires_grad:
         return
     if t.grad is None:

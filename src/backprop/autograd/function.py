@@ -16,8 +16,10 @@ import threading
 from collections import OrderedDict
 from math import prod
 
+from numpy import ndarray
+
 from ..backend import backend_of
-from . import grad_mode
+from . import grad_mode, version
 
 __all__ = ["Function", "Context", "BufferPool", "buffer_pool"]
 
@@ -144,6 +146,8 @@ class Context:
         xp: the array module of the inputs (NumPy, or CuPy later).
         needs_input_grad: one bool per positional input.
         saved_tensors: arrays saved by ``save_for_backward``.
+        saved_at, saved_versions: when the op saved arrays, the write clock then and the versions
+            of its inputs and output (None when all were at 0), for the in-place check.
         fn: the Function subclass; parents: the inputs (Tensors, or raw constants).
         last_backward: True while the engine runs this op's backward for the last time (the graph
             is not retained): backward may then overwrite the arrays it saved, e.g. reuse a
@@ -152,8 +156,8 @@ class Context:
     """
 
     __slots__ = (
-        "xp", "needs_input_grad", "saved_tensors", "fn", "parents", "freed", "last_backward",
-        "__dict__",
+        "xp", "needs_input_grad", "saved_tensors", "saved_at", "saved_versions", "fn", "parents",
+        "freed", "last_backward", "__dict__",
     )  # fmt: skip
 
     def __init__(self, xp, needs_input_grad):
@@ -211,6 +215,7 @@ class Context:
     def free(self) -> None:
         """Drop everything kept for backward; the engine calls this once backward ran."""
         self.saved_tensors = ()
+        self.saved_versions = None
         self.__dict__.clear()
         self.parents = ()
         self.freed = True
@@ -218,6 +223,36 @@ class Context:
     @property
     def name(self) -> str:
         return getattr(self.fn, "name", self.fn.__name__)
+
+
+def _root(a):
+    """The array that owns ``a``'s memory (NumPy collapses chains of views to it)."""
+    return a if a.base is None else a.base
+
+
+def _mark_view(out, x, cls, rest, attrs) -> None:
+    """Record that ``out`` is a view of ``x`` made by ``cls(x, *rest, **attrs)``."""
+    if x._view is None:
+        base, chain = x, ((cls, rest, attrs),)
+    else:
+        base, chain = x._view[0], x._view[1] + ((cls, rest, attrs),)
+    out._vc = x._counter()
+    # [base, how to remake the view from it, the base's history when this view was made]
+    out._view = [base, chain, base._ctx]
+
+
+def _refresh_view(t) -> None:
+    """Give view ``t`` the history of its base again after the base's was rebased by an in-place
+    write (PyTorch regenerates a view's grad_fn the same way)."""
+    if not grad_mode._state.enabled:
+        return
+    base, chain, _ = t._view
+    v = base
+    for cls, rest, attrs in chain:
+        v = cls.apply(v, *rest, **attrs)
+    t._ctx = v._ctx
+    t.requires_grad = v.requires_grad
+    t._view[2] = base._ctx
 
 
 class Function:
@@ -239,8 +274,13 @@ class Function:
         arrays = []
         needs = []
         record = False
+        counted = False  # does any input have a version counter (was written to, or a view)?
         for t in inputs:
             if isinstance(t, Tensor):
+                if t._vc is not None:
+                    counted = True
+                    if t._view is not None and t._view[2] is not t._view[0]._ctx:
+                        _refresh_view(t)
                 arrays.append(t.data)
                 rg = t.requires_grad
                 needs.append(rg)
@@ -263,10 +303,21 @@ class Function:
             # Multi-output ops (split, chunk...) are written as several single-output ops instead,
             # so that every graph node has exactly one output; this path only wraps constants.
             return tuple(Tensor._make(a, False, None) for a in y)
+        out = Tensor._make(y, record, ctx if record else None)
+        # An output that is a view of the first input (reshape, transpose, basic indexing...)
+        # shares its memory, hence its version counter; the view remembers how it was made so
+        # that an in-place write through it can rebase its base's history (see inplace.py).
+        if y.base is not None or (arrays and y is arrays[0]):
+            x0 = inputs[0] if inputs else None
+            if isinstance(x0, Tensor) and (y is arrays[0] or y.base is _root(arrays[0])):
+                _mark_view(out, x0, cls, inputs[1:], attrs)
+                counted = True
         if record:
             ctx.fn = cls
             ctx.parents = inputs
+            if ctx.saved_tensors:
+                ctx.saved_at = version.clock.now
+                ctx.saved_versions = version.versions_of(inputs, out) if counted else None
             if _anomaly_hook is not None:
                 _anomaly_hook("record", cls, ctx)
-            return Tensor._make(y, True, ctx)
-        return Tensor._make(y, False, None)
+        return out

@@ -15,7 +15,7 @@ version 0): creating one per op output would cost more than the whole check.
 
 from __future__ import annotations
 
-__all__ = ["VersionCounter", "check_saved_versions"]
+__all__ = ["VersionCounter", "clock", "check_saved_versions", "saves_memory_of"]
 
 
 class VersionCounter:
@@ -27,17 +27,66 @@ class VersionCounter:
         self.value = value
 
 
-def check_saved_versions(ctx) -> None:
-    """Raise RuntimeError if a tensor saved by ``ctx``'s op was modified in place since."""
-    for holder, version, shape, what in ctx.saved_versions:
-        # holder: a Tensor (an input, already held by ctx.parents) or the output's counter.
-        vc = holder if type(holder) is VersionCounter else holder._vc
-        now = 0 if vc is None else vc.value
-        if now != version:
+class _Clock:
+    """Counts every in-place write in the process. An op notes the clock when it saves arrays;
+    if the clock has not moved by its backward, nothing can have been modified and the engine
+    skips the per-tensor check (the common case: no writes between forward and backward)."""
+
+    __slots__ = ("now",)
+
+    def __init__(self):
+        self.now = 0
+
+
+clock = _Clock()
+
+
+def _root(a):
+    return a if a.base is None else a.base
+
+
+def saves_memory_of(saved, array) -> bool:
+    """Whether any array in ``saved`` shares memory with ``array``: is it, or is a view of the
+    array that owns its memory (NumPy collapses chains of views to that owner)."""
+    root = _root(array)
+    for a in saved:
+        if a is array:
+            return True
+        base = getattr(a, "base", _NOT_AN_ARRAY)
+        if base is not _NOT_AN_ARRAY and (a if base is None else base) is root:
+            return True
+    return False
+
+
+_NOT_AN_ARRAY = object()
+
+
+def check_saved_versions(ctx, out) -> None:
+    """Raise RuntimeError if a tensor whose memory ``ctx``'s op saved was modified in place since.
+
+    ``out`` is the op's output tensor. ``ctx.saved_versions`` holds the versions of the inputs
+    and of the output when the op ran (one per parent, then the output's), or None when all of
+    them were at version 0 (the common case; see :meth:`Tensor._counter`).
+    """
+    recorded = ctx.saved_versions
+    parents = ctx.parents
+    for i in range(len(parents) + 1):
+        t = out if i == len(parents) else parents[i]
+        vc = getattr(t, "_vc", None)
+        if vc is None:
+            continue  # never written to: still at version 0
+        expected = 0 if recorded is None else recorded[i]
+        if vc.value != expected and saves_memory_of(ctx.saved_tensors, t.data):
+            what = "the output" if i == len(parents) else f"input {i}"
             raise RuntimeError(
                 f"backward: one of the variables needed for gradient computation has been "
                 f"modified by an inplace operation: {what} of {ctx.name}, of shape "
-                f"{tuple(shape)}, is at version {now}; expected version {version} instead. "
-                f"Clone it before modifying it, or modify it after backward "
+                f"{tuple(t.data.shape)}, is at version {vc.value}; expected version "
+                f"{expected} instead. Clone it before modifying it, or modify it after backward "
                 f"(writes through .data are not tracked)"
             )
+
+
+def versions_of(inputs, out) -> tuple:
+    """The versions of ``inputs`` (0 for constants) and then of ``out``, as recorded at forward."""
+    return tuple(0 if getattr(t, "_vc", None) is None else t._vc.value for t in (*inputs, out))
