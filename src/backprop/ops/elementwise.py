@@ -97,7 +97,9 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
         y = a**b
-        ctx.save_for_backward(a, b, y)
+        # y is needed only for the exponent's gradient (saving it otherwise would make a later
+        # in-place write to y raise at backward, where PyTorch does not).
+        ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
         return y
 
     @staticmethod
