@@ -13,35 +13,42 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # Save only what the gradients need, as PyTorch does (ga needs b, gb needs a): an operand
+        # that needs no gradient's partner may then change in place before backward.
+        na, nb = ctx.needs_input_grad
+        ctx.save_for_backward(a if nb else None, b if na else None)
+        ctx.shapes = (a.shape, b.shape)
         return a @ b
 
     @staticmethod
     def backward(ctx, gy):
         xp = ctx.xp
         a, b = ctx.saved_tensors
+        sa, sb = ctx.shapes
         na, nb = ctx.needs_input_grad
-        if a.ndim == 1 and b.ndim == 1:
+        if len(sa) == 1 and len(sb) == 1:
             return (gy * b if na else None), (gy * a if nb else None)
         # Treat vectors as matrices, as matmul itself does, then undo that on the gradients.
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
+        sa2 = (1,) + sa if len(sa) == 1 else sa
+        sb2 = sb + (1,) if len(sb) == 1 else sb
         g2 = gy
-        if a.ndim == 1:
+        if len(sa) == 1:
             g2 = xp.expand_dims(g2, -2)
-        if b.ndim == 1:
+        if len(sb) == 1:
             g2 = xp.expand_dims(g2, -1)
         ga = gb = None
         if na:
-            ga = unbroadcast(g2 @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            b2 = b[:, None] if b.ndim == 1 else b
+            ga = unbroadcast(g2 @ xp.swapaxes(b2, -1, -2), sa2).reshape(sa)
         if nb:
-            if b2.ndim == 2 and a2.ndim > 2:
+            a2 = a[None, :] if a.ndim == 1 else a
+            if len(sb2) == 2 and a2.ndim > 2:
                 # A shared weight: fold the batch into rows, one matmul instead of a batched one.
                 k = a2.shape[-1]
                 gb = a2.reshape(-1, k).T @ g2.reshape(-1, g2.shape[-1])
             else:
-                gb = unbroadcast(xp.swapaxes(a2, -1, -2) @ g2, b2.shape)
-            gb = gb.reshape(b.shape)
+                gb = unbroadcast(xp.swapaxes(a2, -1, -2) @ g2, sb2)
+            gb = gb.reshape(sb)
         return ga, gb
 
 
@@ -51,7 +58,9 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, b=None):
-        ctx.save_for_backward(x, w)
+        nx, nw = ctx.needs_input_grad[:2]
+        ctx.save_for_backward(x if nw else None, w if nx else None)  # only what is needed
+        ctx.x_shape = x.shape
         # Leading dims folded into rows: one large matrix multiply, not one per leading index.
         y = x.reshape(-1, x.shape[-1]) @ w.T if x.ndim > 2 else x @ w.T
         if b is not None:
@@ -63,7 +72,7 @@ class Linear(Function):
         x, w = ctx.saved_tensors
         nx, nw, *nb = ctx.needs_input_grad
         g2 = gy.reshape(-1, gy.shape[-1])
-        gx = (g2 @ w).reshape(x.shape) if nx else None
+        gx = (g2 @ w).reshape(ctx.x_shape) if nx else None
         gw = g2.T @ x.reshape(-1, x.shape[-1]) if nw else None
         gb = g2.sum(axis=0) if nb and nb[0] else None
         return gx, gw, gb
