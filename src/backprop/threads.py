@@ -3,6 +3,11 @@
 A matrix product summed by 1 thread or by 4 may round differently, so bit-identical runs need the
 same thread count (and the same BLAS build). ``set_num_threads`` uses threadpoolctl (installed with
 the ``full`` extra, and with scikit-learn), imported only when called.
+
+One count governs every pool of threads backprop runs: BLAS, the NumPy kernels' slices of large
+parameters, and numba's fused kernels (``backend.kernels``). They run in turn on the calling
+thread's behalf, never at once, so ``n`` threads busy at most; numba's OpenMP workers also stop
+spinning soon after a kernel (see ``backend.kernels``) so as not to take the BLAS threads' cores.
 """
 
 from __future__ import annotations
@@ -25,14 +30,14 @@ def _threadpoolctl():
 
 def set_num_threads(n: int) -> None:
     """Use ``n`` threads from now on (like ``torch.set_num_threads``): for NumPy's BLAS (matrix
-    products) and for the optimisers' elementwise updates of large parameters."""
+    products) and for the elementwise kernels (NumPy's threads and numba's)."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
     global _limiter
     _limiter = _threadpoolctl().threadpool_limits(limits=n, user_api="blas")
-    from .optim import _runner
+    from .backend import kernels
 
-    _runner._set_num_threads(n)
+    kernels.set_num_threads(n)
 
 
 def get_num_threads() -> int:

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..backend.kernels import Kernel
 from ..tensor import Tensor
-from ._runner import _Job
 from .optimizer import Optimizer, _check_nonneg, _check_range, _grad
 
 __all__ = ["Adadelta"]
@@ -57,41 +57,42 @@ class Adadelta(Optimizer):
         _check_nonneg(self, group, "eps")
         _check_nonneg(self, group, "weight_decay")
 
-    def _job(self, group, p, g):
-        state = self.state[p]
-        x = p.data
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = np.zeros(x.shape, x.dtype)
-            state["acc_delta"] = np.zeros(x.shape, x.dtype)
-        state["step"] += 1
-        wd, maximize, rho = group["weight_decay"], group["maximize"], group["rho"]
-        n_grad = 1 if (wd or maximize) else 0
-        f = x.dtype.type
-        consts = (f(-group["lr"]), f(rho), f(1 - rho), f(group["eps"]), f(wd), maximize, n_grad)
-        arrays = (x, g, state["square_avg"], state["acc_delta"])
-        return _Job(_adadelta, arrays, 2 + n_grad, consts)
+    def _update(self, group, p, g, state):
+        self._next_step(state)
+        ADADELTA_KERNEL(
+            p.data,
+            g,
+            self._buffer(state, "square_avg", p),
+            self._buffer(state, "acc_delta", p),
+            scratch=self._scratch,
+            lr=group["lr"],
+            rho=group["rho"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            maximize=group["maximize"],
+        )
 
 
-def _adadelta(arrays, tmps, c):
-    p, g, v, u = arrays
-    neg_lr, rho, one_minus_rho, eps, wd, maximize, n_grad = c
-    std, delta = tmps[0], tmps[1]
-    if n_grad:
-        g = _grad(p, g, tmps[2], wd, maximize)
-    v *= rho
-    np.multiply(g, one_minus_rho, out=std)
-    std *= g
+def _adadelta(p, g, v, u, *, tmp, lr, rho, eps, weight_decay, maximize):
+    """The update of :class:`Adadelta`'s docstring."""
+    std, delta = tmp[0], tmp[1]
+    d = _grad(p, g, tmp[2], weight_decay, maximize)
+    v *= rho  # v = rho * v + (1 - rho) * g * g
+    np.multiply(d, 1 - rho, out=std)
+    std *= d
     v += std
-    np.add(v, eps, out=std)
+    np.add(v, eps, out=std)  # delta = sqrt(u + eps) / sqrt(v + eps) * g
     np.sqrt(std, out=std)
     np.add(u, eps, out=delta)
     np.sqrt(delta, out=delta)
     delta /= std
-    delta *= g
-    u *= rho
-    np.multiply(delta, one_minus_rho, out=std)
+    delta *= d
+    u *= rho  # u = rho * u + (1 - rho) * delta * delta
+    np.multiply(delta, 1 - rho, out=std)
     std *= delta
     u += std
-    delta *= neg_lr
+    delta *= -lr  # p -= lr * delta
     p += delta
+
+
+ADADELTA_KERNEL = Kernel(_adadelta, n_tmp=3, name="adadelta")

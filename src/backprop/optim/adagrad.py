@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..backend.kernels import Kernel
 from ..tensor import Tensor
-from ._runner import _Job
 from .optimizer import Optimizer, _check_nonneg, _grad
 
 __all__ = ["Adagrad"]
@@ -72,34 +72,37 @@ class Adagrad(Optimizer):
         _check_nonneg(self, group, "eps")
 
     def _init_state(self, group, p):
+        # PyTorch creates Adagrad's state with the optimiser, not on the first step.
         state = self.state[p]
         state["step"] = 0
-        state["sum"] = np.full(p.data.shape, group["initial_accumulator_value"], p.data.dtype)
-        return state
+        self._buffer(state, "sum", p, fill=group["initial_accumulator_value"])
 
-    def _job(self, group, p, g):
-        state = self.state[p]
-        if not state:  # a parameter added with add_param_group
-            self._init_state(group, p)
-        state["step"] += 1
-        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        wd, maximize = group["weight_decay"], group["maximize"]
-        n_grad = 1 if (wd or maximize) else 0
-        f = p.data.dtype.type
-        consts = (f(-clr), f(group["eps"]), f(wd), maximize, n_grad)
-        return _Job(_adagrad, (p.data, g, state["sum"]), 1 + n_grad, consts)
+    def _update(self, group, p, g, state):
+        t = self._next_step(state)  # a parameter added by add_param_group starts here
+        state_sum = self._buffer(state, "sum", p, fill=group["initial_accumulator_value"])
+        ADAGRAD_KERNEL(
+            p.data,
+            g,
+            state_sum,
+            scratch=self._scratch,
+            clr=group["lr"] / (1 + (t - 1) * group["lr_decay"]),
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            maximize=group["maximize"],
+        )
 
 
-def _adagrad(arrays, tmps, c):
-    p, g, s = arrays
-    neg_clr, eps, wd, maximize, n_grad = c
-    tmp = tmps[0]
-    if n_grad:
-        g = _grad(p, g, tmps[1], wd, maximize)
-    np.multiply(g, g, out=tmp)
-    s += tmp
-    np.sqrt(s, out=tmp)
-    tmp += eps
-    np.divide(g, tmp, out=tmp)
-    tmp *= neg_clr
-    p += tmp
+def _adagrad(p, g, s, *, tmp, clr, eps, weight_decay, maximize):
+    """The update of :class:`Adagrad`'s docstring, with ``clr`` the decayed learning rate."""
+    t0 = tmp[0]
+    d = _grad(p, g, tmp[1], weight_decay, maximize)
+    np.multiply(d, d, out=t0)  # s = s + g * g
+    s += t0
+    np.sqrt(s, out=t0)  # p -= clr * g / (sqrt(s) + eps)
+    t0 += eps
+    np.divide(d, t0, out=t0)
+    t0 *= -clr
+    p += t0
+
+
+ADAGRAD_KERNEL = Kernel(_adagrad, n_tmp=2, name="adagrad")

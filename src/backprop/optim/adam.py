@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..backend.kernels import Kernel
 from ..tensor import Tensor
-from ._runner import _Job
-from .optimizer import Optimizer, _check_nonneg, _check_range, _grad
+from .optimizer import Optimizer, _check_nonneg, _check_range, _grad, _lerp
 
 __all__ = ["Adam", "AdamW"]
 
@@ -28,8 +28,10 @@ class Adam(Optimizer):
         v_hat = (v_max if amsgrad else v) / (1 - beta2**t)
         p = p - lr * m_hat / (sqrt(v_hat) + eps)
 
-    Evaluated as ``p -= lr*sqrt(1 - beta2**t)/(1 - beta1**t) * m / (sqrt(v) + eps*sqrt(1 -
-    beta2**t))``, the same number in fewer passes over memory.
+    ``m`` is updated as PyTorch does, ``m = m + (1 - beta1) * (g - m)`` (its ``lerp``). The NumPy
+    kernel evaluates the last line as ``p -= lr*sqrt(1 - beta2**t)/(1 - beta1**t) * m / (sqrt(v) +
+    eps*sqrt(1 - beta2**t))``, the same number in fewer passes over memory; the fused one in
+    PyTorch's order.
 
     Args:
         params: the tensors to optimise, or parameter groups (dicts).
@@ -81,66 +83,74 @@ class Adam(Optimizer):
         _check_range(self, "betas[1]", betas[1], 0.0, 1.0)
         _check_nonneg(self, group, "weight_decay")
 
-    def _job(self, group, p, g):
-        state = self.state[p]
-        x = p.data
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros(x.shape, x.dtype)
-            state["exp_avg_sq"] = np.zeros(x.shape, x.dtype)
-        if group["amsgrad"] and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = np.zeros(x.shape, x.dtype)
-        state["step"] += 1
-        t = state["step"]
-        lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
-        decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
-        bias_correction1 = 1 - beta1**t
-        bias_correction2_sqrt = (1 - beta2**t) ** 0.5
-        f = x.dtype.type
-        l2 = 0.0 if decoupled else wd
-        n_grad = 1 if (l2 or maximize) else 0
-        consts = (
-            f(beta1),
-            f(1 - beta1),
-            f(beta2),
-            f(1 - beta2),
-            f(group["eps"] * bias_correction2_sqrt),
-            f(-lr / bias_correction1 * bias_correction2_sqrt),
-            f(1 - lr * wd) if decoupled and wd else None,
-            f(l2),
-            maximize,
-            n_grad,
+    def _update(self, group, p, g, state):
+        t = self._next_step(state)
+        exp_avg = self._buffer(state, "exp_avg", p)
+        exp_avg_sq = self._buffer(state, "exp_avg_sq", p)
+        amsgrad = group["amsgrad"]
+        max_exp_avg_sq = self._buffer(state, "max_exp_avg_sq", p) if amsgrad else None
+        beta1, beta2 = group["betas"]
+        ADAM_KERNEL(
+            p.data,
+            g,
+            exp_avg,
+            exp_avg_sq,
+            max_exp_avg_sq,
+            scratch=self._scratch,
+            lr=group["lr"],
+            beta1=beta1,
+            beta2=beta2,
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            decoupled=group["decoupled_weight_decay"],
+            amsgrad=amsgrad,
+            maximize=group["maximize"],
+            bias_correction1=1 - beta1**t,
+            bias_correction2=1 - beta2**t,
         )
-        vmax = state["max_exp_avg_sq"] if group["amsgrad"] else None
-        arrays = (x, g, state["exp_avg"], state["exp_avg_sq"], vmax)
-        return _Job(_adam, arrays, 1 + n_grad, consts)
 
 
-def _adam(arrays, tmps, c):
-    p, g, m, v, vmax = arrays
-    beta1, one_minus_beta1, beta2, one_minus_beta2, eps_scaled, neg_step = c[:6]
-    decay, l2, maximize, n_grad = c[6:]
-    tmp = tmps[0]
-    if decay is not None:
-        p *= decay
-    if n_grad:
-        g = _grad(p, g, tmps[1], l2, maximize)
-    m *= beta1
-    np.multiply(g, one_minus_beta1, out=tmp)
-    m += tmp
-    v *= beta2
-    np.multiply(g, one_minus_beta2, out=tmp)
-    tmp *= g
-    v += tmp
-    if vmax is not None:
-        np.maximum(vmax, v, out=vmax)
-        np.sqrt(vmax, out=tmp)
-    else:
-        np.sqrt(v, out=tmp)
-    tmp += eps_scaled
-    np.divide(m, tmp, out=tmp)
-    tmp *= neg_step
-    p += tmp
+def _adam(
+    p,
+    g,
+    m,
+    v,
+    v_max,
+    *,
+    tmp,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    decoupled,
+    amsgrad,
+    maximize,
+    bias_correction1,
+    bias_correction2,
+):
+    """The update of :class:`Adam`'s docstring; ``v_max`` is None without amsgrad."""
+    t0 = tmp[0]
+    if decoupled and weight_decay:
+        p *= 1 - lr * weight_decay
+    d = _grad(p, g, tmp[1], 0.0 if decoupled else weight_decay, maximize)
+    _lerp(m, d, 1 - beta1, out=t0)  # m = beta1 * m + (1 - beta1) * g
+    v *= beta2  # v = beta2 * v + (1 - beta2) * g * g
+    np.multiply(d, 1 - beta2, out=t0)
+    t0 *= d
+    v += t0
+    if amsgrad:
+        np.maximum(v_max, v, out=v_max)
+        v = v_max
+    bias_correction2_sqrt = bias_correction2**0.5
+    np.sqrt(v, out=t0)  # p -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps), in fewer passes
+    t0 += eps * bias_correction2_sqrt
+    np.divide(m, t0, out=t0)
+    t0 *= -lr / bias_correction1 * bias_correction2_sqrt
+    p += t0
+
+
+ADAM_KERNEL = Kernel(_adam, n_tmp=2, name="adam")
 
 
 class AdamW(Adam):

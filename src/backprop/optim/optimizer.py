@@ -1,10 +1,15 @@
 """`Optimizer`: the base of every optimiser: parameter groups, lazily created state, ``zero_grad``,
 ``step``, and a ``state_dict`` in PyTorch's layout that round-trips exactly.
 
-A subclass turns each parameter that has a gradient into a job (``_job``): the per-parameter
-bookkeeping (step counts, bias corrections) happens there, in Python, once per parameter, and the
-job names an in-place kernel with its arrays and scalars; ``_runner`` runs the kernels (large
-parameters split across threads, scratch memory reused between steps).
+The base owns the loop over parameters and the per-parameter state; a subclass writes one in-place
+update of one parameter, ``_update(group, p, g, state)``, next to its formula. There it takes its
+state through :meth:`Optimizer._buffer` and :meth:`Optimizer._next_step` (each entry created on
+first need, so an option switched on mid-training, such as ``amsgrad``, finds its buffer), does the
+per-parameter bookkeeping (step counts, bias corrections) in Python and calls one
+:class:`~backprop.backend.kernels.Kernel` with the arrays and named scalars: NumPy ufuncs, split
+over threads for large parameters, or a fused numba loop (``backprop.backend.kernels`` decides).
+After the update the base bumps the parameter's version, so that a backward that saved the old
+values raises instead of using the new ones, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd import enable_grad
+from ..backend.kernels import Scratch
 from ..tensor import Tensor
-from ._runner import _get_num_threads, _Job, _run, _Scratch
 
 __all__ = ["Optimizer"]
 
@@ -39,6 +44,18 @@ def _grad(p: np.ndarray, g: np.ndarray, buf, weight_decay, maximize: bool) -> np
     if maximize:
         return np.negative(g, out=buf)
     return g
+
+
+def _lerp(start, end, weight: float, out):
+    """``start += weight * (end - start)`` in place, rounded as PyTorch's ``lerp_`` (``out`` is
+    scratch of the same shape)."""
+    np.subtract(end, start, out=out)
+    if abs(weight) < 0.5:
+        out *= weight
+        start += out
+    else:
+        out *= 1 - weight
+        np.subtract(end, out, out=start)
 
 
 def _copy_value(v):
@@ -64,7 +81,8 @@ class Optimizer:
             NumPy arrays in the parameter's dtype and Python numbers.
 
     Subclasses define ``_validate(group)`` (raise ValueError for a bad hyper-parameter) and
-    ``_job(group, p, g)`` (the update of one parameter; see the module docstring).
+    ``_update(group, p, g, state)`` (the in-place update of one parameter; see the module
+    docstring).
     """
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]):
@@ -95,7 +113,7 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         for group in param_groups:
             self.add_param_group(group)
-        self._scratch: list[_Scratch] = []
+        self._scratch = Scratch()  # the NumPy kernels' temporaries, reused between steps
 
     # ----------------------------------------------------------------- groups
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -188,7 +206,6 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        jobs = []
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -201,16 +218,42 @@ class Optimizer:
                     )
                 if g.dtype != p.data.dtype:
                     g = g.astype(p.data.dtype)
-                jobs.append(self._job(group, p, g))
-        if jobs:
-            workers = _get_num_threads()
-            while len(self._scratch) < workers:
-                self._scratch.append(_Scratch())
-            _run(jobs, self._scratch[:workers])
+                state = self.state.get(p)
+                if state is None:
+                    state = {}
+                self._update(group, p, g, state)
+                if state and p not in self.state:  # a stateless update leaves no entry
+                    self.state[p] = state
+                p._bump_version()
         return loss
 
-    def _job(self, group: dict[str, Any], p: Tensor, g: np.ndarray) -> _Job:
-        raise NotImplementedError(f"{type(self).__name__} does not define _job")
+    def _update(self, group: dict[str, Any], p: Tensor, g: np.ndarray, state: dict) -> None:
+        """Update ``p.data`` in place from its gradient ``g`` (an array of p's shape and dtype).
+
+        Args:
+            group: the parameter's group (its hyper-parameters).
+            p: the parameter.
+            g: its gradient, read only (it is the user's ``p.grad``).
+            state: the parameter's state dict, empty on its first step; fill it through
+                :meth:`_buffer` and :meth:`_next_step`.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define _update")
+
+    # ----------------------------------------------------------------- lazy state
+    @staticmethod
+    def _buffer(state: dict, name: str, p: Tensor, fill: float = 0.0) -> np.ndarray:
+        """``state[name]``, created on first need: a C-contiguous array of ``p``'s shape and
+        dtype filled with ``fill``."""
+        buf = state.get(name)
+        if buf is None:
+            buf = state[name] = np.full(p.data.shape, fill, p.data.dtype)
+        return buf
+
+    @staticmethod
+    def _next_step(state: dict) -> int:
+        """Count one more step in ``state["step"]`` (created at 0) and return the new count."""
+        t = state["step"] = state.get("step", 0) + 1
+        return t
 
     # ----------------------------------------------------------------- state dicts
     def state_dict(self) -> dict[str, Any]:

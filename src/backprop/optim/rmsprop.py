@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..backend.kernels import Kernel
 from ..tensor import Tensor
-from ._runner import _Job
-from .optimizer import Optimizer, _check_nonneg, _grad
+from .optimizer import Optimizer, _check_nonneg, _grad, _lerp
 
 __all__ = ["RMSprop"]
 
@@ -78,62 +78,56 @@ class RMSprop(Optimizer):
         _check_nonneg(self, group, "weight_decay")
         _check_nonneg(self, group, "alpha")
 
-    def _job(self, group, p, g):
-        state = self.state[p]
-        x = p.data
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = np.zeros(x.shape, x.dtype)
-        # Created on first use, also when a group turns momentum or centering on mid-training.
-        if group["momentum"] > 0 and "momentum_buffer" not in state:
-            state["momentum_buffer"] = np.zeros(x.shape, x.dtype)
-        if group["centered"] and "grad_avg" not in state:
-            state["grad_avg"] = np.zeros(x.shape, x.dtype)
-        state["step"] += 1
-        wd, maximize, alpha = group["weight_decay"], group["maximize"], group["alpha"]
-        n_grad = 1 if (wd or maximize) else 0
-        f = x.dtype.type
-        consts = (
-            f(-group["lr"]),
-            f(alpha),
-            f(1 - alpha),
-            f(group["eps"]),
-            f(group["momentum"]),
-            f(wd),
-            maximize,
-            n_grad,
+    def _update(self, group, p, g, state):
+        self._next_step(state)
+        square_avg = self._buffer(state, "square_avg", p)
+        # Each created on first use, also when a group turns momentum or centering on later.
+        momentum, centered = group["momentum"], group["centered"]
+        buf = self._buffer(state, "momentum_buffer", p) if momentum > 0 else None
+        grad_avg = self._buffer(state, "grad_avg", p) if centered else None
+        RMSPROP_KERNEL(
+            p.data,
+            g,
+            square_avg,
+            buf,
+            grad_avg,
+            scratch=self._scratch,
+            lr=group["lr"],
+            alpha=group["alpha"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            momentum=momentum,
+            centered=centered,
+            maximize=group["maximize"],
         )
-        buf = state["momentum_buffer"] if group["momentum"] > 0 else None
-        avg = state["grad_avg"] if group["centered"] else None
-        arrays = (x, g, state["square_avg"], buf, avg)
-        return _Job(_rmsprop, arrays, 1 + n_grad, consts)
 
 
-def _rmsprop(arrays, tmps, c):
-    p, g, v, buf, avg = arrays
-    neg_lr, alpha, one_minus_alpha, eps, momentum, wd, maximize, n_grad = c
-    tmp = tmps[0]
-    if n_grad:
-        g = _grad(p, g, tmps[1], wd, maximize)
-    v *= alpha
-    np.multiply(g, one_minus_alpha, out=tmp)
-    tmp *= g
-    v += tmp
-    if avg is not None:
-        avg *= alpha
-        np.multiply(g, one_minus_alpha, out=tmp)
-        avg += tmp
-        np.multiply(avg, avg, out=tmp)
-        np.subtract(v, tmp, out=tmp)
-        np.sqrt(tmp, out=tmp)
+def _rmsprop(p, g, v, b, a, *, tmp, lr, alpha, eps, weight_decay, momentum, centered, maximize):
+    """The update of :class:`RMSprop`'s docstring; ``b`` (momentum) and ``a`` (centered) may be
+    None."""
+    t0 = tmp[0]
+    d = _grad(p, g, tmp[1], weight_decay, maximize)
+    v *= alpha  # v = alpha * v + (1 - alpha) * g * g
+    np.multiply(d, 1 - alpha, out=t0)
+    t0 *= d
+    v += t0
+    if centered:
+        _lerp(a, d, 1 - alpha, out=t0)  # a = alpha * a + (1 - alpha) * g
+        np.multiply(a, a, out=t0)  # d = sqrt(v - a * a) + eps
+        np.subtract(v, t0, out=t0)
+        np.sqrt(t0, out=t0)
     else:
-        np.sqrt(v, out=tmp)
-    tmp += eps
-    np.divide(g, tmp, out=tmp)
-    if buf is not None:
-        buf *= momentum
-        buf += tmp
-        np.multiply(buf, neg_lr, out=tmp)
+        np.sqrt(v, out=t0)  # d = sqrt(v) + eps
+    t0 += eps
+    if momentum > 0:
+        np.divide(d, t0, out=t0)  # b = momentum * b + g / d;  p -= lr * b
+        b *= momentum
+        b += t0
+        np.multiply(b, -lr, out=t0)
     else:
-        tmp *= neg_lr
-    p += tmp
+        np.divide(d, t0, out=t0)  # p -= lr * g / d
+        t0 *= -lr
+    p += t0
+
+
+RMSPROP_KERNEL = Kernel(_rmsprop, n_tmp=2, name="rmsprop")

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..backend.kernels import Kernel
 from ..tensor import Tensor
-from ._runner import _Job
 from .optimizer import Optimizer, _check_nonneg, _grad
 
 __all__ = ["SGD"]
@@ -90,61 +90,56 @@ class SGD(Optimizer):
                 f"momentum={group['momentum']!r} and dampening={group['dampening']!r}"
             )
 
-    def _job(self, group, p, g):
-        f = p.data.dtype.type
-        momentum = group["momentum"]
-        wd, maximize = group["weight_decay"], group["maximize"]
-        n_grad = 1 if (wd or maximize) else 0
-        if momentum == 0:
-            return _Job(_sgd, (p.data, g), 1, (f(-group["lr"]), f(wd), maximize, n_grad))
-        state = self.state[p]
-        first = "momentum_buffer" not in state
-        if first:
-            state["momentum_buffer"] = np.empty(p.data.shape, p.data.dtype)
-        consts = (
-            f(-group["lr"]),
-            f(wd),
-            maximize,
-            n_grad,
-            first,
-            f(momentum),
-            f(1 - group["dampening"]),
-            group["nesterov"],
+    def _update(self, group, p, g, state):
+        hyper = dict(lr=group["lr"], weight_decay=group["weight_decay"], maximize=group["maximize"])
+        if group["momentum"] == 0:
+            SGD_KERNEL(p.data, g, scratch=self._scratch, **hyper)
+            return
+        first_step = "momentum_buffer" not in state
+        buf = self._buffer(state, "momentum_buffer", p)
+        SGD_MOMENTUM_KERNEL(
+            p.data,
+            g,
+            buf,
+            scratch=self._scratch,
+            momentum=group["momentum"],
+            dampening=group["dampening"],
+            nesterov=group["nesterov"],
+            first_step=first_step,
+            **hyper,
         )
-        return _Job(_sgd_momentum, (p.data, g, state["momentum_buffer"]), n_grad + 1, consts)
 
 
-def _sgd(arrays, tmps, c):
-    p, g = arrays
-    neg_lr, wd, maximize, n_grad = c
-    tmp = tmps[0]
-    if n_grad:
-        g = _grad(p, g, tmp, wd, maximize)
-        g *= neg_lr
+def _sgd(p, g, *, tmp, lr, weight_decay, maximize):
+    """``p -= lr * (g + weight_decay * p)`` (``-g`` if maximize)."""
+    d = _grad(p, g, tmp[0], weight_decay, maximize)
+    np.multiply(d, -lr, out=tmp[0])
+    p += tmp[0]
+
+
+def _sgd_momentum(
+    p, g, buf, *, tmp, lr, weight_decay, momentum, dampening, nesterov, maximize, first_step
+):
+    """The momentum update of :class:`SGD`'s docstring, on ``buf`` (the momentum buffer)."""
+    step = tmp[0]
+    d = _grad(p, g, tmp[1], weight_decay, maximize)
+    if first_step:
+        np.copyto(buf, d)  # v = g
     else:
-        np.multiply(g, neg_lr, out=tmp)
-    p += tmp
-
-
-def _sgd_momentum(arrays, tmps, c):
-    p, g, buf = arrays
-    neg_lr, wd, maximize, n_grad, first, momentum, one_minus_damp, nesterov = c
-    tmp = tmps[0]
-    if n_grad:
-        g = _grad(p, g, tmps[1], wd, maximize)
-    if first:
-        np.copyto(buf, g)
-    else:
-        buf *= momentum
-        if one_minus_damp == 1:
-            buf += g
+        buf *= momentum  # v = momentum * v + (1 - dampening) * g
+        if dampening == 0:
+            buf += d
         else:
-            np.multiply(g, one_minus_damp, out=tmp)
-            buf += tmp
+            np.multiply(d, 1 - dampening, out=step)
+            buf += step
     if nesterov:
-        np.multiply(buf, momentum, out=tmp)
-        tmp += g
-        tmp *= neg_lr
+        np.multiply(buf, momentum, out=step)  # g + momentum * v
+        step += d
+        step *= -lr
     else:
-        np.multiply(buf, neg_lr, out=tmp)
-    p += tmp
+        np.multiply(buf, -lr, out=step)
+    p += step
+
+
+SGD_KERNEL = Kernel(_sgd, n_tmp=1, name="sgd")
+SGD_MOMENTUM_KERNEL = Kernel(_sgd_momentum, n_tmp=2, name="sgd_momentum")
