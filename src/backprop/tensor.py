@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .autograd import engine, function, grad_mode
-from .autograd import version
+from .autograd import engine, function, grad_mode, version
+from .autograd.hooks import RemovableHandle
 from .autograd.version import VersionCounter
 
 __all__ = ["Tensor"]
@@ -44,8 +44,18 @@ class Tensor:
     # _vc: the version counter (None until the first in-place write or view, meaning version 0);
     # _view: for a view made by an op, (base tensor, [(op, attrs), ...]) to replay it from the base.
     # _hooks: gradient hooks (register_hook), or None.
+    # _history: for a tensor written to in place, its earlier ops and the versions they were
+    #   valid for, [(valid_until_version, ctx), ...], so that older consumers keep them; or None.
     __slots__ = (
-        "data", "grad", "requires_grad", "_ctx", "_retains_grad", "_vc", "_view", "_hooks",
+        "data",
+        "grad",
+        "requires_grad",
+        "_ctx",
+        "_retains_grad",
+        "_vc",
+        "_view",
+        "_hooks",
+        "_history",
         "__weakref__",
     )
     __array_priority__ = 1000  # so that ndarray + Tensor calls Tensor.__radd__
@@ -64,6 +74,7 @@ class Tensor:
         self._vc = None
         self._view = None
         self._hooks = None
+        self._history = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -79,6 +90,7 @@ class Tensor:
         t._vc = None
         t._view = None
         t._hooks = None
+        t._history = None
         return t
 
     # ----------------------------------------------------------------- properties
@@ -206,11 +218,37 @@ class Tensor:
                     f"{self.shape}"
                 )
             g = g.astype(self.dtype, copy=False)
+        if self._view is not None and self._view[2] is not self._view[0]._ctx:
+            function._refresh_view(self)  # its base was written to in place since it was made
         engine.backward(self, g, retain_graph=retain_graph)
 
     def detach(self) -> Tensor:
-        """A tensor sharing this one's data, cut from the graph (never requires grad)."""
-        return Tensor._make(self.data, False, None)
+        """A tensor sharing this one's data and version counter, cut from the graph (never
+        requires grad): an in-place write to it is seen by backward through this one."""
+        t = Tensor._make(self.data, False, None)
+        t._vc = self._counter()
+        return t
+
+    def register_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(grad)`` each time this tensor's gradient has been computed (whole: after
+        all contributions are summed). If it returns a tensor, that replaces the gradient passed
+        on (to the inputs of a non-leaf, to ``.grad`` of a leaf). Returns a handle whose
+        ``remove()`` unregisters it.
+
+            >>> h = x.register_hook(lambda g: print(g.norm()))
+            >>> h.remove()
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_hook: cannot register a hook on a tensor that doesn't require gradient"
+            )
+        if not callable(hook):
+            raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
+        if self._hooks is None:
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
 
     def detach_(self) -> Tensor:
         self._ctx = None
@@ -315,87 +353,118 @@ class Tensor:
             extra.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extra) + ")"
 
-    # ----------------------------------------------------------------- in-place (no graph)
-    def _inplace_ok(self, op: str) -> None:
-        if self.requires_grad and grad_mode._state.enabled:
-            raise RuntimeError(
-                f"{op}: a tensor that requires grad cannot be modified in place while grad mode "
-                f"is on; wrap the update in `with backprop.no_grad():`"
-            )
-
+    # ----------------------------------------------------------------- in-place
+    # Each computes the new values with the ordinary op and writes them into this tensor's memory
+    # (see inplace.py for the rules, the version bump and how the graph is rebased).
     def __setitem__(self, index, value) -> None:
-        """Assign in place (no graph), with PyTorch's indexing rules (see ``F.getitem``)."""
-        self._inplace_ok("__setitem__")
+        """``self[index] = value`` in place, with PyTorch's indexing rules (see ``F.getitem``);
+        differentiable with respect to both when recorded."""
         from .functional.indexing import _ints_first, _plain
 
-        v = value.data if isinstance(value, Tensor) else value
         index = tuple(_plain(i) for i in index) if isinstance(index, tuple) else _plain(index)
         split = _ints_first(index)
+        where_ = (None, index) if split is None else split
+        v = value
+        if isinstance(v, Tensor):
+            if v.data.dtype != self.data.dtype:
+                v = v.astype(self.data.dtype)
+        else:
+            v = np.asarray(v, dtype=self.data.dtype) if not isinstance(v, np.ndarray) else v
+        recorded = grad_mode._state.enabled and (
+            self.requires_grad or (isinstance(v, Tensor) and v.requires_grad)
+        )
         try:
-            if split is None:
-                self.data[index] = v
-            else:
-                # The integers first, as a view; then the arrays: PyTorch's dimension order.
-                self.data[split[0]][split[1]] = v
+            if recorded:
+                from .ops.inplace import IndexPut
+
+                inplace.write(
+                    self, "__setitem__", lambda old, v: IndexPut.apply(old, v, index=where_), v
+                )
+                return
+            inplace._check_writable(self, "__setitem__")
+            target = self.data if split is None else self.data[split[0]]
+            target[where_[1]] = v.data if isinstance(v, Tensor) else v
+            self._bump_version()
         except IndexError as e:
             raise _fu.IndexShapeError(f"__setitem__: {e} (tensor of shape {self.shape})") from None
         except ValueError as e:
             raise ValueError(f"__setitem__: {e} (tensor of shape {self.shape})") from None
 
     def zero_(self) -> Tensor:
-        self._inplace_ok("zero_")
-        self.data[...] = 0
-        return self
+        """Fill with zeros in place."""
+        return inplace.write_values(self, "zero_", 0)
 
     def fill_(self, value) -> Tensor:
-        self._inplace_ok("fill_")
-        self.data[...] = value
-        return self
+        """Fill with ``value`` (a number, or a 0-d tensor, differentiable) in place."""
+        if isinstance(value, Tensor):
+            if value.data.ndim != 0:
+                raise RuntimeError(
+                    f"fill_: only supports a 0-dimension value tensor, got shape {value.shape}"
+                )
+            return self.copy_(value)
+        return inplace.write_values(self, "fill_", value)
 
     def copy_(self, src) -> Tensor:
-        self._inplace_ok("copy_")
-        s = src.data if isinstance(src, Tensor) else np.asarray(src)
+        """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor; the
+        gradient flows to ``src``."""
+        s = src if isinstance(src, Tensor) else F.as_tensor(np.asarray(src))
         try:
-            self.data[...] = np.broadcast_to(s, self.data.shape)
+            np.broadcast_shapes(s.data.shape, self.data.shape)
         except ValueError:
             raise ValueError(
                 f"copy_: source of shape {s.shape} does not fit {self.shape}"
             ) from None
-        return self
-
-    def add_(self, other, *, alpha=1) -> Tensor:
-        self._inplace_ok("add_")
-        o = other.data if isinstance(other, Tensor) else other
-        self.data += o if alpha == 1 else o * alpha
-        return self
-
-    def sub_(self, other, *, alpha=1) -> Tensor:
-        return self.add_(other, alpha=-alpha)
-
-    def mul_(self, other) -> Tensor:
-        self._inplace_ok("mul_")
-        self.data *= other.data if isinstance(other, Tensor) else other
-        return self
-
-    def div_(self, other) -> Tensor:
-        self._inplace_ok("div_")
-        self.data /= other.data if isinstance(other, Tensor) else other
-        return self
-
-    def clamp_(self, min=None, max=None) -> Tensor:
-        self._inplace_ok("clamp_")
-        np.clip(self.data, min, max, out=self.data)
-        return self
+        if s.data.dtype != self.data.dtype:
+            s = s.astype(self.data.dtype)
+        keep_none = np.zeros(self.data.shape, dtype=np.bool_)
+        return inplace.write(self, "copy_", lambda old, s: F.where(keep_none, old, s), s)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        self._inplace_ok("uniform_")
-        self.data[...] = _rng().uniform(a, b, self.data.shape)
-        return self
+        """Fill with samples of U(a, b) in place (backprop's generator)."""
+        return inplace.write_values(self, "uniform_", _rng().uniform(a, b, self.data.shape))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        self._inplace_ok("normal_")
-        self.data[...] = _rng().normal(mean, std, self.data.shape)
-        return self
+        """Fill with samples of N(mean, std^2) in place (backprop's generator)."""
+        return inplace.write_values(self, "normal_", _rng().normal(mean, std, self.data.shape))
+
+    def add_(self, other, *, alpha=1) -> Tensor:
+        return inplace.write(self, "add_", lambda x, o: F.add(x, o, alpha=alpha), other)
+
+    def sub_(self, other, *, alpha=1) -> Tensor:
+        return inplace.write(self, "sub_", lambda x, o: F.sub(x, o, alpha=alpha), other)
+
+    def mul_(self, other) -> Tensor:
+        return inplace.write(self, "mul_", F.mul, other)
+
+    def div_(self, other) -> Tensor:
+        return inplace.write(self, "div_", F.div, other)
+
+    def pow_(self, exponent) -> Tensor:
+        return inplace.write(self, "pow_", F.pow, exponent)
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        return inplace.write(self, "clamp_", lambda x: F.clamp(x, min, max))
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        return inplace.write(self, "masked_fill_", lambda x, m: F.masked_fill(x, m, value), mask)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def __imatmul__(self, other):
+        return inplace.write(self, "__imatmul__", F.matmul, other)
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other):
@@ -722,7 +791,25 @@ def _rng():
     return random.generator()
 
 
+def _unary_inplace(name: str):
+    def method(self):
+        return inplace.write(self, name + "_", getattr(F, name))
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place :func:`backprop.{name}`."
+    return method
+
+
+# The unary ops that PyTorch also offers in place, as ``x.exp_()``.
+for _name in (
+    "neg", "abs", "exp", "log", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos",
+    "sign", "sigmoid", "tanh", "relu",
+):  # fmt: skip
+    setattr(Tensor, _name + "_", _unary_inplace(_name))
+del _name
+
 function.Tensor = Tensor
 
 from . import functional as F  # noqa: E402  (the functions import Tensor from this module)
+from . import inplace  # noqa: E402
 from .functional import _util as _fu  # noqa: E402

@@ -24,30 +24,50 @@ from .version import check_saved_versions, clock
 __all__ = ["backward", "run_backward"]
 
 
+def node_of(p, consumer, i):
+    """The op that made input ``i`` of ``consumer`` (``p``) as it was when ``consumer`` ran.
+
+    Usually ``p._ctx``. A tensor written to in place since has a new history; the ops recorded
+    before the write keep pointing at the old one, which ``p._history`` lists with the versions
+    it was valid for (see ``inplace.py``).
+    """
+    history = p._history
+    if history is None:
+        return p._ctx
+    recorded = getattr(consumer, "saved_versions", None)
+    version = 0 if recorded is None else recorded[i]
+    for valid_until, ctx in history:
+        if version < valid_until:
+            return ctx
+    return p._ctx
+
+
 def _topological_order(roots):
-    """Non-leaf tensors reachable from ``roots``, every tensor after all tensors that consume it."""
+    """``(tensor, op)`` for every op reachable from ``roots``, each after all ops that consume
+    its output."""
     order = []
     visited = set()
-    stack = [(r, False) for r in roots if r._ctx is not None]
+    stack = [(r, r._ctx, False) for r in roots if r._ctx is not None]
     while stack:
-        t, expanded = stack.pop()
+        t, ctx, expanded = stack.pop()
         if expanded:
-            order.append(t)
+            order.append((t, ctx))
             continue
-        if id(t) in visited:
+        if id(ctx) in visited:
             continue
-        visited.add(id(t))
-        stack.append((t, True))
-        ctx = t._ctx
+        visited.add(id(ctx))
+        stack.append((t, ctx, True))
         if ctx.freed:
             raise RuntimeError(
                 f"backward: trying to backward through the graph a second time (through "
                 f"{ctx.name}): its saved values were freed after the first backward; pass "
                 f"retain_graph=True to the first call if you need to do this"
             )
-        for p in ctx.parents:
-            if isinstance(p, function.Tensor) and p._ctx is not None and id(p) not in visited:
-                stack.append((p, False))
+        for i, p in enumerate(ctx.parents):
+            if isinstance(p, function.Tensor) and p._ctx is not None:
+                node = p._ctx if p._history is None else node_of(p, ctx, i)
+                if node is not None and id(node) not in visited:
+                    stack.append((p, node, False))
     order.reverse()
     return order
 
@@ -90,41 +110,42 @@ def run_backward(roots, gradients, retain_graph: bool = False, capture=None):
             gc.enable()
 
 
-def _add_pending(pending, t, g, owned: bool) -> None:
-    """Sum ``g`` into ``pending[id(t)] = [array, owned]`` (owned: no other holder shares it)."""
-    prev = pending.get(id(t))
+def _add_pending(pending, key, g, owned: bool) -> None:
+    """Sum ``g`` into ``pending[key] = [array, owned]`` (owned: no other holder shares it)."""
+    prev = pending.get(key)
     if prev is None:
-        pending[id(t)] = [g, owned]
+        pending[key] = [g, owned]
     elif prev[1]:
         prev[0] += g
     else:
-        pending[id(t)] = [prev[0] + g, True]
+        pending[key] = [prev[0] + g, True]
 
 
 def _run(roots, gradients, retain_graph: bool, capture):
-    pending = {}  # id(tensor) -> [gradient so far, owned]
+    # Pending gradients by node: id(op) for a non-leaf (a tensor written in place has had
+    # several ops), id(tensor) for a leaf.
+    pending = {}
     leaves = {}  # id -> leaf whose gradient waits for its hooks or for capture
     captured = None if capture is None else {id(t): None for t in capture}
     for r, g in zip(roots, gradients):
-        _add_pending(pending, r, g, False)
+        _add_pending(pending, id(r) if r._ctx is None else id(r._ctx), g, False)
         if r._ctx is None:
             leaves[id(r)] = r
     hook = function._anomaly_hook
-    for t in _topological_order(roots):
-        entry = pending.pop(id(t), None)
+    for t, ctx in _topological_order(roots):
+        entry = pending.pop(id(ctx), None)
         if entry is None:
-            continue  # t does not lie on a path to a root
+            continue  # the op does not lie on a path to a root
         gy, owned = entry
-        if t._hooks is not None:
-            gy, owned = _run_hooks(t, gy), False
-        if captured is not None:
-            if id(t) in captured:
+        if ctx is t._ctx:  # t's current history: its hooks, retain_grad and capture apply
+            if t._hooks is not None:
+                gy, owned = _run_hooks(t, gy), False
+            if captured is not None and id(t) in captured:
                 captured[id(t)] = gy
                 owned = False
-        elif t._retains_grad:
-            _accumulate(t, gy, owned)
-            owned = False
-        ctx = t._ctx
+            if t._retains_grad:  # (also under capture: autograd.grad fills them, as PyTorch)
+                _accumulate(t, gy, owned)
+                owned = False
         if ctx.saved_tensors and ctx.saved_at != clock.now:
             check_saved_versions(ctx, t)
         ctx.last_backward = not retain_graph
@@ -139,25 +160,29 @@ def _run(roots, gradients, retain_graph: bool, capture):
             if g.shape != p.data.shape or g.dtype != p.data.dtype:
                 _check_gradient(ctx, i, p, g)
             g_owned = g is not gy and g.base is None and not _shared(g, results, i)
-            if p._ctx is None and p._hooks is None and captured is None:
-                _accumulate(p, g, g_owned)
-                continue
+            node = p._ctx if p._history is None else node_of(p, ctx, i)
+            if node is None:
+                if p._hooks is None and captured is None:
+                    _accumulate(p, g, g_owned)
+                    continue
+                key = id(p)
+                leaves[key] = p
+            else:
+                key = id(node)
             # (_add_pending, inlined: this loop runs once per edge of the graph)
-            prev = pending.get(id(p))
+            prev = pending.get(key)
             if prev is None:
-                pending[id(p)] = [g, g_owned]
+                pending[key] = [g, g_owned]
             elif prev[1]:
                 prev[0] += g
             else:
-                pending[id(p)] = [prev[0] + g, True]
-            if p._ctx is None:
-                leaves[id(p)] = p
+                pending[key] = [prev[0] + g, True]
         if not retain_graph:
             ctx.free()
     # Leaves with hooks (or under capture) got their gradient summed first, so that a hook sees
     # it once, whole, as in PyTorch.
-    for p in leaves.values():
-        entry = pending.pop(id(p), None)
+    for key, p in leaves.items():
+        entry = pending.pop(key, None)
         if entry is None:
             continue
         g, owned = entry

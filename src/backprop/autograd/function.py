@@ -16,8 +16,6 @@ import threading
 from collections import OrderedDict
 from math import prod
 
-from numpy import ndarray
-
 from ..backend import backend_of
 from . import grad_mode, version
 
@@ -146,8 +144,9 @@ class Context:
         xp: the array module of the inputs (NumPy, or CuPy later).
         needs_input_grad: one bool per positional input.
         saved_tensors: arrays saved by ``save_for_backward``.
-        saved_at, saved_versions: when the op saved arrays, the write clock then and the versions
-            of its inputs and output (None when all were at 0), for the in-place check.
+        saved_versions: the versions of the inputs and the output when the op ran (unset or
+            None when all were at 0), for the in-place check and for ``engine.node_of``.
+        saved_at: when the op saved arrays, the write clock then (see ``version.clock``).
         fn: the Function subclass; parents: the inputs (Tensors, or raw constants).
         last_backward: True while the engine runs this op's backward for the last time (the graph
             is not retained): backward may then overwrite the arrays it saved, e.g. reuse a
@@ -241,6 +240,16 @@ def _mark_view(out, x, cls, rest, attrs) -> None:
     out._view = [base, chain, base._ctx]
 
 
+def note_history(t, valid_until: int) -> None:
+    """Keep ``t``'s current op for the consumers recorded before version ``valid_until``: ``t``
+    is about to get a new one (an in-place write, or a view's history regenerated)."""
+    entry = (valid_until, t._ctx)
+    if t._history is None:
+        t._history = [entry]
+    else:
+        t._history.append(entry)
+
+
 def _refresh_view(t) -> None:
     """Give view ``t`` the history of its base again after the base's was rebased by an in-place
     write (PyTorch regenerates a view's grad_fn the same way)."""
@@ -250,6 +259,7 @@ def _refresh_view(t) -> None:
     v = base
     for cls, rest, attrs in chain:
         v = cls.apply(v, *rest, **attrs)
+    note_history(t, t._version)
     t._ctx = v._ctx
     t.requires_grad = v.requires_grad
     t._view[2] = base._ctx
@@ -315,9 +325,10 @@ class Function:
         if record:
             ctx.fn = cls
             ctx.parents = inputs
+            if counted:  # (else every input is at version 0: no need to write it down)
+                ctx.saved_versions = version.versions_of(inputs, out)
             if ctx.saved_tensors:
                 ctx.saved_at = version.clock.now
-                ctx.saved_versions = version.versions_of(inputs, out) if counted else None
             if _anomaly_hook is not None:
                 _anomaly_hook("record", cls, ctx)
         return out

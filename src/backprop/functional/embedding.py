@@ -54,4 +54,6 @@ def embedding(
             big = norms > max_norm
             scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
             w[rows[big]] *= scale[:, None]
+            if big.any():
+                weight._bump_version()
     return Embedding.apply(weight, idx, padding_idx=padding_idx)

@@ -81,6 +81,10 @@ def batch_norm(
         raise ValueError(f"{op}: running_mean and running_var are required when not training")
     if not eps > 0:
         raise ValueError(f"{op}: eps must be positive, got {eps}")
+    if training:  # the op updates the running statistics in place
+        for s in (running_mean, running_var):
+            if s is not None:
+                s._bump_version()
     return N.BatchNorm.apply(
         x,
         w,

@@ -89,8 +89,9 @@ class Perceptron(nn.Module):
         self.classes_: np.ndarray | None = None
 
     def reset_parameters(self) -> None:
-        self.weight.data[...] = 0
-        self.bias.data[...] = 0
+        with no_grad():
+            self.weight.zero_()
+            self.bias.zero_()
 
     def forward(self, x: Tensor) -> Tensor:
         return x @ self.weight.T + self.bias
@@ -172,6 +173,9 @@ class Perceptron(nn.Module):
                         b[rival] -= lr
                         mistakes += 1
             history.append(mistakes)
+            if mistakes:  # the rule wrote into the parameters' arrays
+                self.weight._bump_version()
+                self.bias._bump_version()
             if mistakes == 0:
                 return PerceptronFit(True, len(history), sum(history), history)
         if warn:

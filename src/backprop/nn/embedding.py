@@ -68,7 +68,7 @@ class Embedding(Module):
         init.normal_(self.weight)
         if self.padding_idx is not None:
             with no_grad():
-                self.weight.data[self.padding_idx] = 0
+                self.weight[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(
@@ -80,7 +80,7 @@ class Embedding(Module):
         V, D = embeddings.shape
         m = cls(V, D, padding_idx=padding_idx, dtype=embeddings.dtype)
         with no_grad():
-            m.weight.data[...] = embeddings.data
+            m.weight.copy_(embeddings)
         m.weight.requires_grad_(not freeze)
         return m
 

@@ -93,6 +93,7 @@ def _fan(tensor: Tensor, mode: str, op: str) -> int:
 def _fill(tensor: Tensor, values) -> Tensor:
     with no_grad():
         tensor.data[...] = values  # assignment casts to the tensor's dtype: no upcast
+        tensor._bump_version()  # an op that saved the old values must raise at backward
     return tensor
 
 

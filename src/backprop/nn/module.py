@@ -25,7 +25,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
+from ..autograd import hooks as _hooks
+from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..autograd.hooks import RemovableHandle
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -44,29 +46,6 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list[str]
     unexpected_keys: list[str]
-
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook.
-
-    Also a context manager: the hook is removed on exit.
-    """
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict):
-        self._hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 def _dtype_arg(arg, where: str) -> np.dtype | None:
@@ -105,6 +84,7 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
 
     # ------------------------------------------------------------------ forward and hooks
     def forward(self, *args, **kwargs):
@@ -113,17 +93,23 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
-        if not self._forward_pre_hooks and not self._forward_hooks:
+        backward_hooks = self.__dict__.get("_backward_hooks")
+        if not self._forward_pre_hooks and not self._forward_hooks and not backward_hooks:
             return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
+        call = None
+        if backward_hooks and is_grad_enabled():
+            args, call = _hooks.wrap_inputs(self, backward_hooks, args)
         output = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, output)
             if result is not None:
                 output = result
+        if call is not None:
+            output = _hooks.wrap_outputs(call, output)
         return output
 
     def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
@@ -150,6 +136,31 @@ class Module:
         """
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
+        return handle
+
+    def register_full_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to
+        this module's positional inputs have been computed, as in PyTorch.
+
+        ``grad_input`` has one entry per positional argument (None for those that do not
+        require grad), ``grad_output`` one per output tensor. A non-None result (a tuple like
+        ``grad_input``) replaces the gradients passed on to the inputs. The inputs that require
+        grad must share one dtype. With no such input, the hook runs once every output's
+        gradient has arrived.
+
+        Example (watching the gradient flow back through a network, the lectures' bprop):
+            >>> for name, m in model.named_children():
+            ...     m.register_full_backward_hook(
+            ...         lambda m, gi, go, name=name: print(name, go[0].norm().item()))
+        """
+        if not callable(hook):
+            raise TypeError(f"register_full_backward_hook: hook must be callable, got {hook!r}")
+        hooks = self.__dict__.get("_backward_hooks")
+        if hooks is None:
+            hooks = OrderedDict()
+            object.__setattr__(self, "_backward_hooks", hooks)
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
         return handle
 
     # ------------------------------------------------------------------ registration
@@ -422,11 +433,13 @@ class Module:
                 if p is None or not np.issubdtype(p.data.dtype, np.floating):
                     continue
                 p.data = p.data.astype(dtype, copy=False)
+                p._bump_version()
                 if p.grad is not None:
                     p.grad = Tensor._make(p.grad.data.astype(dtype, copy=False), False, None)
             for b in m._buffers.values():
                 if b is not None and np.issubdtype(b.data.dtype, np.floating):
                     b.data = b.data.astype(dtype, copy=False)
+                    b._bump_version()
         return self
 
     def to(self, *args, dtype=None) -> Module:
@@ -526,6 +539,7 @@ class Module:
                 t = targets[k]
                 # np.copyto casts (like torch's copy_): float64 checkpoints load into float32.
                 np.copyto(t.data, a, casting="unsafe")
+                t._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr

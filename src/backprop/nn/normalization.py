@@ -67,9 +67,9 @@ class _BatchNorm(Module):
         """Running mean 0, running variance 1, no batches seen."""
         if self.track_running_stats:
             with no_grad():
-                self.running_mean.data[...] = 0
-                self.running_var.data[...] = 1
-                self.num_batches_tracked.data[...] = 0
+                self.running_mean.zero_()
+                self.running_var.fill_(1)
+                self.num_batches_tracked.zero_()
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -91,6 +91,7 @@ class _BatchNorm(Module):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
+            self.num_batches_tracked._bump_version()
             if self.momentum is None:
                 # A cumulative moving average: the running stats are the mean over all batches.
                 factor = 1.0 / float(self.num_batches_tracked.data)

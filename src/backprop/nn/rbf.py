@@ -60,7 +60,7 @@ class RBF(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.centres)
         with no_grad():
-            self.log_sigma.data[...] = np.log(self.sigma_init)
+            self.log_sigma.fill_(float(np.log(self.sigma_init)))
 
     @property
     def sigma(self) -> Tensor:

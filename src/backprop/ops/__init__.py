@@ -32,6 +32,7 @@ def _load_all() -> None:
         elementwise,
         embedding,
         indexing,
+        inplace,
         linalg,
         loss,
         normalization,
