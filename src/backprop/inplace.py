@@ -29,7 +29,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .autograd import grad_mode
-from .autograd.function import Context, _refresh_view, note_history
+from .autograd.function import _refresh_view, note_history
 from .ops.inplace import CopySlices
 from .tensor import Tensor
 
@@ -190,15 +190,12 @@ def _rebase(t: Tensor, r: Tensor) -> None:
         return
     base, chain, _ = t._view
     pos = _positions(base, chain, t.shape)
-    old_base = _snapshot(base)
-    needs = (old_base.requires_grad, True)
-    ctx = Context(np, needs)
-    ctx.saved_tensors = ()
-    ctx.pos = pos
-    ctx.fn = CopySlices
-    ctx.parents = (old_base, r)
+    # The base's new values are already in its memory (written through the view); the
+    # CopySlices op computes them once more out of place only to record its node, whose
+    # output array is then dropped for the base's own.
+    r_base = CopySlices.apply(_snapshot(base), r, pos=pos)
     note_history(base, written)
-    base._ctx = ctx
+    base._ctx = r_base._ctx
     base.requires_grad = True
     _refresh_view(t)
 
