@@ -15,6 +15,20 @@ def stable_sigmoid(xp, x):
     return xp.where(x >= 0, one, e) / (one + e)
 
 
+def select(xp, gy, keep, out=None):
+    """gy where ``keep``, else 0 (into ``out`` when given): a mask that selects, so an inf or NaN
+    gy through a closed gate gives 0, as PyTorch's threshold_backward does.
+
+    Multiplying by the mask runs ~5x faster than ``where``; its result differs from selecting
+    only where it holds a NaN (inf * 0, or a NaN gy), and then the select is redone.
+    """
+    out = xp.multiply(gy, keep, out=out)
+    if xp.isnan(out).any():
+        xp.copyto(out, gy)
+        xp.copyto(out, gy.dtype.type(0), where=~keep)
+    return out
+
+
 @register_op("sigmoid")
 class Sigmoid(Function):
     """y = 1 / (1 + exp(-x));  gx = gy * y * (1 - y)."""
@@ -49,7 +63,8 @@ class Tanh(Function):
 
 @register_op("relu")
 class ReLU(Function):
-    """y = max(x, 0);  gx = gy * (x > 0)."""
+    """y = max(x, 0) (NaN stays NaN);  gx = gy where not y <= 0, else 0 (PyTorch's
+    threshold_backward: 0 at x = 0 even for an inf gy; a NaN x passes gy)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -63,7 +78,9 @@ class ReLU(Function):
         (y,) = ctx.saved_tensors
         xp = ctx.xp
         gy = ctx.match_layout(gy, y)
-        return xp.multiply(gy, y > 0, out=ctx.empty_like(y))
+        keep = xp.less_equal(y, y.dtype.type(0))
+        xp.logical_not(keep, out=keep)
+        return select(xp, gy, keep, out=ctx.empty_like(y))
 
 
 @register_op("leaky_relu")
@@ -84,7 +101,8 @@ class LeakyReLU(Function):
 
 @register_op("elu")
 class ELU(Function):
-    """y = x if x > 0 else alpha * (exp(x) - 1);  gx = gy if x > 0 else gy * (y + alpha)."""
+    """y = x if x > 0 else alpha * (exp(x) - 1);  gx = gy * (y + alpha) if x <= 0 else gy (so a
+    NaN x passes gy, as PyTorch's)."""
 
     @staticmethod
     def forward(ctx, x, *, alpha=1.0):
@@ -98,7 +116,7 @@ class ELU(Function):
     @staticmethod
     def backward(ctx, gy):
         x, y = ctx.saved_tensors
-        return ctx.xp.where(x > 0, gy, gy * (y + ctx.alpha))
+        return ctx.xp.where(x <= 0, gy * (y + ctx.alpha), gy)
 
 
 def _erf(xp, x):
@@ -186,17 +204,18 @@ class SiLU(Function):
 
 @register_op("threshold")
 class Threshold(Function):
-    """y = x if x > threshold else value (PyTorch's F.threshold);  gx = gy * (x > threshold)."""
+    """y = value if x <= threshold else x (PyTorch's F.threshold: a NaN x stays NaN);
+    gx = 0 where x <= threshold (even for an inf gy), else gy."""
 
     @staticmethod
     def forward(ctx, x, *, threshold, value):
-        keep = x > threshold
+        keep = ~(x <= threshold)
         ctx.keep = keep
         return ctx.xp.where(keep, x, x.dtype.type(value))
 
     @staticmethod
     def backward(ctx, gy):
-        return gy * ctx.keep
+        return select(ctx.xp, gy, ctx.keep)
 
 
 @register_op("step")

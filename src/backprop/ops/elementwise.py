@@ -15,6 +15,14 @@ def _shape(a):
     return a.shape
 
 
+def torch_sign(xp, x):
+    """sign(x) as PyTorch's: -1, 0 or 1, and 0 (not NaN) for NaN."""
+    s = xp.sign(x)
+    if s.dtype.kind == "f":
+        xp.copyto(s, s.dtype.type(0), where=s != s)
+    return s
+
+
 @register_op("add")
 class Add(Function):
     """y = a + b;  ga = gy, gb = gy (unbroadcast)."""
@@ -92,7 +100,8 @@ class Div(Function):
 
 @register_op("pow")
 class Pow(Function):
-    """y = a ** b;  ga = gy * b * a**(b-1), gb = gy * y * log(a) (0 where a == 0 and b >= 0)."""
+    """y = a ** b;  ga = gy * b * a**(b-1) (0 where b == 0, even for an inf gy),
+    gb = gy * (y * log(a), 0 where a == 0 and b >= 0): PyTorch's, so 0**0 and x**x at 0 give 0."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -108,14 +117,18 @@ class Pow(Function):
         a, b, y = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
         ga = gb = None
-        if na:
-            ga = unbroadcast(gy * b * a ** (b - 1), a.shape)
-        if nb:
-            with xp.errstate(divide="ignore", invalid="ignore"):
+        zero = gy.dtype.type(0)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            if na:
+                ga = gy * b * a ** (b - 1)
+                if xp.any(b == 0):
+                    ga = xp.where(b == 0, zero, ga)
+                ga = unbroadcast(ga, a.shape)
+            if nb:
                 # asarray in y's dtype: log of a Python scalar would be a float64 scalar.
-                gb = gy * y * xp.log(xp.asarray(a, dtype=y.dtype))
-            gb = xp.where((a == 0) & (b >= 0), gb.dtype.type(0), gb)
-            gb = unbroadcast(gb, b.shape)
+                dyb = y * xp.log(xp.asarray(a, dtype=y.dtype))
+                dyb = xp.where((a == 0) & (b >= 0), zero, dyb)
+                gb = unbroadcast(gy * dyb, b.shape)
         return ga, gb
 
 
@@ -228,7 +241,7 @@ class Cos(Function):
 
 @register_op("abs")
 class Abs(Function):
-    """y = |x|;  gx = gy * sign(x)  (0 at x = 0, as in PyTorch)."""
+    """y = |x|;  gx = gy * sign(x)  (0 at x = 0 and at NaN, as in PyTorch)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -237,16 +250,16 @@ class Abs(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        return gy * ctx.xp.sign(ctx.saved_tensors[0])
+        return gy * torch_sign(ctx.xp, ctx.saved_tensors[0])
 
 
 @register_op("sign")
 class Sign(Function):
-    """y = sign(x);  gx = 0 (piecewise constant)."""
+    """y = sign(x) (0 at NaN, as in PyTorch);  gx = 0 (piecewise constant)."""
 
     @staticmethod
     def forward(ctx, x):
-        return ctx.xp.sign(x)
+        return torch_sign(ctx.xp, x)
 
     @staticmethod
     def backward(ctx, gy):
@@ -277,7 +290,8 @@ class Clamp(Function):
 
 @register_op("maximum")
 class Maximum(Function):
-    """y = max(a, b);  the gradient goes to the larger input, halved on ties (as PyTorch)."""
+    """y = max(a, b);  the gradient goes to the larger input, halved on ties, and in full to both
+    where either is NaN (as PyTorch)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -291,7 +305,8 @@ class Maximum(Function):
 
 @register_op("minimum")
 class Minimum(Function):
-    """y = min(a, b);  the gradient goes to the smaller input, halved on ties (as PyTorch)."""
+    """y = min(a, b);  the gradient goes to the smaller input, halved on ties, and in full to both
+    where either is NaN (as PyTorch)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -308,14 +323,16 @@ def _minmax_backward(ctx, gy, larger: bool):
     a, b = ctx.saved_tensors
     na, nb = ctx.needs_input_grad
     half = gy * gy.dtype.type(0.5)
-    wins_a = a > b if larger else a < b
+    # PyTorch masks out the side that loses outright: with a NaN neither loses, both get gy.
+    a_loses = a < b if larger else a > b
+    b_loses = a > b if larger else a < b
     ties = a == b
     zero = gy.dtype.type(0)
     ga = gb = None
     if na:
-        ga = unbroadcast(xp.where(ties, half, xp.where(wins_a, gy, zero)), _shape(a))
+        ga = unbroadcast(xp.where(ties, half, xp.where(a_loses, zero, gy)), _shape(a))
     if nb:
-        gb = unbroadcast(xp.where(ties, half, xp.where(wins_a, zero, gy)), _shape(b))
+        gb = unbroadcast(xp.where(ties, half, xp.where(b_loses, zero, gy)), _shape(b))
     return ga, gb
 
 

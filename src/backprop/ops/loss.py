@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..autograd.function import Function
 from . import register_op
+from .elementwise import torch_sign
 
 
 def _reduce(xp, l, reduction: str, denom=None):
@@ -64,7 +65,7 @@ class MSELoss(Function):
 
 @register_op("l1_loss")
 class L1Loss(Function):
-    """l = |x - t|;  gx = sign(x - t) g, gt = -gx."""
+    """l = |x - t|;  gx = sign(x - t) g (sign 0 at 0 and at NaN, as PyTorch's), gt = -gx."""
 
     @staticmethod
     def forward(ctx, x, t, *, reduction="mean"):
@@ -77,7 +78,7 @@ class L1Loss(Function):
     def backward(ctx, gy):
         (d,) = ctx.saved_tensors
         g = _coef(gy, d.shape, d.dtype, ctx.reduction, _mean_denom(ctx.reduction, d.size))
-        gx = ctx.xp.sign(d) * g
+        gx = torch_sign(ctx.xp, d) * g
         nx, nt = ctx.needs_input_grad
         return (gx if nx else None), (-gx if nt else None)
 
@@ -139,11 +140,16 @@ class BinaryCrossEntropy(Function):
         nx, nt = ctx.needs_input_grad
         gx = gt = None
         if nx:
-            gx = (x - t) / xp.maximum((one - x) * x, x.dtype.type(1e-12)) * g
+            # PyTorch's EPSILON is the float 1e-12, in every dtype.
+            eps = x.dtype.type(_BCE_EPS)
+            gx = (x - t) / xp.maximum((one - x) * x, eps) * g
         if nt:
             with xp.errstate(divide="ignore"):
                 gt = (xp.log1p(-x) - xp.log(x)) * g
         return gx, gt
+
+
+_BCE_EPS = 9.999999960041972e-13  # float32(1e-12), PyTorch's EPSILON (a float constant)
 
 
 def _log_sigmoid(xp, x):
@@ -251,6 +257,8 @@ class CrossEntropy(Function):
         p, idx, wy, valid = ctx.saved_tensors
         t = p.dtype.type
         g = _coef(gy, wy.shape, p.dtype, ctx.reduction, ctx.denom)
+        if ctx.reduction == "none":
+            g = xp.where(valid, g, t(0))  # ignored targets get 0, even from an inf gy (PyTorch)
         a = wy * (g * t(1 - ctx.s))  # (N, *)
         gx = p * xp.expand_dims(a, 1)
         picked = xp.take_along_axis(gx, idx, axis=1) - xp.expand_dims(a, 1)
@@ -297,7 +305,10 @@ class CrossEntropyProbs(Function):
         nx, nt = ctx.needs_input_grad
         gx = gt = None
         if nx:
-            gx = (p * wt.sum(axis=1, keepdims=True) - wt) * g
+            # Through log-softmax as PyTorch composes it (d/dlogp = -w t' g first), so that a
+            # non-finite g meets the zero targets the same way: 0 * inf = NaN over the sample.
+            wg = wt * g
+            gx = p * wg.sum(axis=1, keepdims=True) - wg
         if nt:
             gt = -logp * g
             if ctx.w is not None:
@@ -319,15 +330,17 @@ class NLLLoss(Function):
         idx = xp.expand_dims(tgt, 1)
         l = -xp.take_along_axis(x, idx, axis=1)[:, 0] * wy
         denom = _weighted_denom(reduction, wy)
-        ctx.save_for_backward(idx, wy)
+        ctx.save_for_backward(idx, wy, valid)
         ctx.shape, ctx.reduction, ctx.denom = x.shape, reduction, denom
         return _reduce(xp, l, reduction, denom)
 
     @staticmethod
     def backward(ctx, gy):
         xp = ctx.xp
-        idx, wy = ctx.saved_tensors
+        idx, wy, valid = ctx.saved_tensors
         g = _coef(gy, wy.shape, gy.dtype, ctx.reduction, ctx.denom)
+        if ctx.reduction == "none":
+            g = xp.where(valid, g, gy.dtype.type(0))  # ignored targets: 0, even from an inf gy
         gx = xp.zeros(ctx.shape, dtype=gy.dtype)
         xp.put_along_axis(gx, idx, xp.expand_dims(-(wy * g), 1).astype(gy.dtype), axis=1)
         return gx, None
@@ -364,7 +377,9 @@ class MultiMarginLoss(Function):
         N, C = z.shape
         t = z.dtype.type
         g = _coef(gy, (N,), z.dtype, ctx.reduction, _mean_denom(ctx.reduction, N))
-        a = xp.broadcast_to(g / t(C), (N,))
+        # d l / d x per sample first, then times g (PyTorch's order: an inf g gives inf * 0 =
+        # NaN at inactive classes, and -inf, not NaN, at the target).
+        a = xp.full((N,), t(1.0 / C), dtype=z.dtype)
         if ctx.wy is not None:
             a = a * ctx.wy
         if ctx.p == 1:
@@ -373,4 +388,5 @@ class MultiMarginLoss(Function):
             gx = xp.where(active, z * t(2), t(0)) * a[:, None]
         gx = gx.astype(z.dtype, copy=False)
         xp.put_along_axis(gx, idx, -gx.sum(axis=1, keepdims=True), axis=1)
+        gx *= xp.broadcast_to(g, (N,))[:, None]
         return gx, None

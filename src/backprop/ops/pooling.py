@@ -66,12 +66,33 @@ def _scatter_taps(xp, gs, like, shape, geom, tiles):
     return gpad
 
 
-def max_masks(xp, taps, y):
-    """One boolean mask per tap: where that tap is the window's chosen maximum (PyTorch's rule)."""
+def inside_taps(xp, geom, padding, H, W):
+    """Per tap, an (OH, OW) mask of the windows where that tap lies inside the input (not in
+    the padding or ceil_mode's extra cells)."""
+    KH, KW, OH, OW, sh, sw, dh, dw = geom
+    ph, pw = padding
+    out = []
+    for i in range(KH):
+        r = xp.arange(OH) * sh + i * dh - ph
+        rows = (r >= 0) & (r < H)
+        for j in range(KW):
+            c = xp.arange(OW) * sw + j * dw - pw
+            out.append(rows[:, None] & ((c >= 0) & (c < W))[None, :])
+    return out
+
+
+def max_masks(xp, taps, y, inside=None):
+    """One boolean mask per tap: where that tap is the window's chosen maximum (PyTorch's rule).
+
+    ``inside`` (from :func:`inside_taps`) keeps the -inf padding from ever being chosen: PyTorch
+    only visits cells of the input, so a window of -inf inputs sends its gradient to the first one.
+    """
     masks = []
     free = None  # windows not yet assigned to an earlier tap
     for k, t in enumerate(taps):
         m = t == y
+        if inside is not None:
+            m &= inside[k]
         if free is not None:
             m &= free
         if k < len(taps) - 1:
@@ -154,7 +175,11 @@ class MaxPool2d(Function):
         if ctx.tiled:
             gx = _tiled_backward(ctx, xin, y, ctx.match_layout(gy, y), taps, geom)
             return gx[:, :, 0, :] if ctx.one_d else gx
-        masks = max_masks(xp, taps, y)
+        ph, pw, H, W = ctx.crop
+        inside = None
+        if xp.isneginf(y).any() and xin.shape[2:] != (H, W):  # -inf windows may tie the padding
+            inside = inside_taps(xp, geom, (ph, pw), H, W)
+        masks = max_masks(xp, taps, y, inside)
         if xp.isfinite(gy).all():
             # gy * mask keeps gy's memory order and runs ~8x faster than where(), which is only
             # needed when gy holds inf/NaN (inf * 0 would put NaN where no gradient belongs).
@@ -164,7 +189,6 @@ class MaxPool2d(Function):
             gs = [xp.where(m, gy, zero) for m in masks]
         tiles = sh >= dh * (KH - 1) + 1 and sw >= dw * (KW - 1) + 1
         gpad = _scatter_taps(xp, gs, xin, xin.shape, geom, tiles)
-        ph, pw, H, W = ctx.crop
         gx = gpad[:, :, ph : ph + H, pw : pw + W]
         return gx[:, :, 0, :] if ctx.one_d else gx
 
@@ -232,11 +256,12 @@ def max_indices(xp, x, *, kernel_size, stride, padding, dilation, extra=(0, 0)):
     y = taps[0][2].copy()
     for _, _, t in taps[1:]:
         xp.maximum(y, t, out=y)
-    W = x.shape[3]
+    H, W = x.shape[2:]
     rows = xp.arange(OH)[:, None] * sh - ph
     cols = xp.arange(OW)[None, :] * sw - pw
     idx = xp.zeros(y.shape, dtype=xp.int64)
-    for (i, j, _), m in zip(taps, max_masks(xp, [t for _, _, t in taps], y)):
+    inside = inside_taps(xp, geom, padding, H, W) if xin is not x else None
+    for (i, j, _), m in zip(taps, max_masks(xp, [t for _, _, t in taps], y, inside)):
         flat = xp.broadcast_to((rows + i) * W + (cols + j), y.shape)
         idx[m] = flat[m]
     return idx
@@ -332,10 +357,41 @@ def adaptive_matrix(xp, n, out, dtype):
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
+def _windows(n, out):
+    """PyTorch's adaptive windows [start, end) over n cells for ``out`` outputs."""
+    return [((i * n) // out, -((-(i + 1) * n) // out)) for i in range(out)]
+
+
+def _adaptive_loops(xp, x, OH, OW):
+    """Ph @ x @ Pw^T as window means along W, then along H: used when x holds inf or NaN, which
+    the matrix products would spread through their zeros (inf * 0) to every output."""
+    H, W = x.shape[2:]
+    z = xp.empty(x.shape[:3] + (OW,), x.dtype)
+    for j, (s, e) in enumerate(_windows(W, OW)):
+        z[..., j] = x[..., s:e].sum(axis=-1) / x.dtype.type(e - s)
+    y = xp.empty(x.shape[:2] + (OH, OW), x.dtype)
+    for i, (s, e) in enumerate(_windows(H, OH)):
+        y[:, :, i] = z[:, :, s:e].sum(axis=2) / x.dtype.type(e - s)
+    return y
+
+
+def _adaptive_loops_back(xp, gy, H, W):
+    """Ph^T @ gy @ Pw by window, for a gy that holds inf or NaN (see :func:`_adaptive_loops`)."""
+    OH, OW = gy.shape[2:]
+    gz = xp.zeros(gy.shape[:2] + (H, OW), gy.dtype)
+    for i, (s, e) in enumerate(_windows(H, OH)):
+        gz[:, :, s:e] += (gy[:, :, i] / gy.dtype.type(e - s))[:, :, None]
+    gx = xp.zeros(gy.shape[:2] + (H, W), gy.dtype)
+    for j, (s, e) in enumerate(_windows(W, OW)):
+        gx[..., s:e] += (gz[..., j] / gy.dtype.type(e - s))[..., None]
+    return gx
+
+
 @register_op("adaptive_avg_pool2d")
 class AdaptiveAvgPool2d(Function):
     """y = Ph @ x @ Pw^T (Ph, Pw: PyTorch's adaptive windows as averaging matrices);
-    gx = Ph^T @ gy @ Pw. A 3-D input (N, C, L) is adaptive_avg_pool1d."""
+    gx = Ph^T @ gy @ Pw. A 3-D input (N, C, L) is adaptive_avg_pool1d. Non-finite values take
+    window loops instead, so that inf and NaN stay in the windows that hold them."""
 
     @staticmethod
     def forward(ctx, x, *, output_size):
@@ -348,13 +404,20 @@ class AdaptiveAvgPool2d(Function):
         ph = adaptive_matrix(xp, H, OH, x.dtype)
         pw = adaptive_matrix(xp, W, OW, x.dtype)
         ctx.mats = (ph, pw)
-        y = ph @ (x @ pw.T)
+        if xp.isfinite(x).all():
+            y = ph @ (x @ pw.T)
+        else:
+            y = _adaptive_loops(xp, x, OH, OW)
         return y[:, :, 0, :] if ctx.one_d else y
 
     @staticmethod
     def backward(ctx, gy):
+        xp = ctx.xp
         ph, pw = ctx.mats
         if ctx.one_d:
             gy = gy[:, :, None, :]
-        gx = (ph.T @ gy) @ pw
+        if xp.isfinite(gy).all():
+            gx = (ph.T @ gy) @ pw
+        else:
+            gx = _adaptive_loops_back(xp, gy, ph.shape[1], pw.shape[1])
         return gx[:, :, 0, :] if ctx.one_d else gx

@@ -28,6 +28,7 @@ from contextlib import nullcontext
 from ..autograd.function import Function
 from ..backend import numpy_backend
 from . import register_op
+from .activation import select
 
 
 def _serial(xp):
@@ -50,10 +51,12 @@ def _act(xp, a, nonlinearity):
     return xp.tanh(a) if nonlinearity == "tanh" else xp.maximum(a, a.dtype.type(0))
 
 
-def _act_grad(h, nonlinearity):
-    """d act / d a, written with the output h = act(a)."""
-    one = h.dtype.type(1)
-    return one - h * h if nonlinearity == "tanh" else (h > 0).astype(h.dtype)
+def _act_back(xp, g, h, nonlinearity, out=None):
+    """g * d act / d a, written with the output h = act(a); for relu a mask that selects (0 where
+    h <= 0 even for an inf or NaN g, as PyTorch's relu backward), into ``out`` when given."""
+    if nonlinearity == "tanh":
+        return xp.multiply(g, h.dtype.type(1) - h * h, out=out)
+    return select(xp, g, ~(h <= 0), out=out)
 
 
 # ------------------------------------------------------------------ one step, forward and backward
@@ -170,7 +173,7 @@ class RNNCell(Function):
     @staticmethod
     def backward(ctx, gy):
         x, h, w_ih, w_hh, h2 = ctx.saved_tensors
-        da = gy * _act_grad(h2, ctx.nonlinearity)
+        da = _act_back(ctx.xp, gy, h2, ctx.nonlinearity)
         with _serial(ctx.xp):
             return _cell_grads(ctx, 2, da, da, x, h, w_ih, w_hh, None)
 
@@ -276,7 +279,7 @@ class RNNLayer(Function):
         with _serial(xp):
             for t in range(T - 1, -1, -1):
                 g = gy[t] if dh is None else gy[t] + dh
-                dA[t] = g * _act_grad(hs[t + 1], ctx.nonlinearity)
+                _act_back(xp, g, hs[t + 1], ctx.nonlinearity, out=dA[t])
                 dh = dA[t] @ w_hh
         gw, gb = _layer_weight_grads(ctx, dA, hs, 2)
         return _in_time_order(dA, ctx.reverse), dh, gw, gb

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..autograd.function import Function
 from . import register_op
 from ._util import expand_reduced
+from .elementwise import torch_sign
 
 
 def _count(shape, axis):
@@ -51,13 +52,16 @@ class Mean(Function):
 
 @register_op("amax")
 class Amax(Function):
-    """y = max(x, axis);  the gradient is shared evenly among tied maxima (as PyTorch's amax)."""
+    """y = max(x, axis);  the gradient is shared evenly among tied maxima, as PyTorch's amax:
+    gx = gy / count * (x == y), so a NaN maximum makes its slice's gradient NaN. With
+    ``full=True`` (axis None only) it is PyTorch's ``x.max()`` instead: the gradient is selected
+    (0 elsewhere even for an inf gy) and a NaN maximum sends it to the NaNs."""
 
     @staticmethod
-    def forward(ctx, x, *, axis=None, keepdim=False):
+    def forward(ctx, x, *, axis=None, keepdim=False, full=False):
         y = x.max(axis=axis, keepdims=keepdim)
         ctx.save_for_backward(x, y)
-        ctx.meta = (axis, keepdim)
+        ctx.meta = (axis, keepdim, full)
         return y
 
     @staticmethod
@@ -67,13 +71,13 @@ class Amax(Function):
 
 @register_op("amin")
 class Amin(Function):
-    """y = min(x, axis);  the gradient is shared evenly among tied minima (as PyTorch's amin)."""
+    """y = min(x, axis);  the gradient is shared evenly among tied minima (see :class:`Amax`)."""
 
     @staticmethod
-    def forward(ctx, x, *, axis=None, keepdim=False):
+    def forward(ctx, x, *, axis=None, keepdim=False, full=False):
         y = x.min(axis=axis, keepdims=keepdim)
         ctx.save_for_backward(x, y)
-        ctx.meta = (axis, keepdim)
+        ctx.meta = (axis, keepdim, full)
         return y
 
     @staticmethod
@@ -82,12 +86,19 @@ class Amin(Function):
 
 
 def _even_backward(ctx, gy):
+    xp = ctx.xp
     x, y = ctx.saved_tensors
-    axis, keepdim = ctx.meta
+    axis, keepdim, full = ctx.meta
+    if full and axis is None:
+        # PyTorch's evenly_distribute_backward: masked_fill with gy / count.
+        hit = xp.isnan(x) if xp.isnan(y) else x == y
+        share = gy.reshape(()) / gy.dtype.type(hit.sum())
+        return xp.where(hit, share, gy.dtype.type(0))
     hit = x == expand_reduced(y, x.shape, axis, keepdim)
     count = hit.sum(axis=axis, keepdims=True).astype(gy.dtype)
-    share = expand_reduced(gy, x.shape, axis, keepdim) / count
-    return ctx.xp.where(hit, share, gy.dtype.type(0))
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        # PyTorch's scale_grad_by_count multiplies by the mask (inf * 0 = NaN included).
+        return expand_reduced(gy, x.shape, axis, keepdim) / count * hit
 
 
 @register_op("max_dim")
@@ -157,7 +168,8 @@ class Var(Function):
 
 @register_op("std")
 class Std(Function):
-    """y = sqrt(var(x));  gx = gy * (x - mean) / ((n - correction) * y)."""
+    """y = sqrt(var(x));  gx = gy * (x - mean) / ((n - correction) * y), 0 where y == 0 (as
+    PyTorch's)."""
 
     @staticmethod
     def forward(ctx, x, *, axis=None, correction=1, keepdim=False):
@@ -172,11 +184,12 @@ class Std(Function):
 
     @staticmethod
     def backward(ctx, gy):
+        xp = ctx.xp
         xc, y = ctx.saved_tensors
         axis, keepdim, denom = ctx.meta
-        g = expand_reduced(gy / y, xc.shape, axis, keepdim)
-        with ctx.xp.errstate(divide="ignore", invalid="ignore"):
-            return g * xc / denom
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            g = xp.where(y == 0, y.dtype.type(0), gy / y)
+            return expand_reduced(g, xc.shape, axis, keepdim) * xc / denom
 
 
 @register_op("logsumexp")
@@ -268,15 +281,18 @@ class Norm(Function):
         p, axis = ctx.meta
         g = gy.reshape(y.shape)
         zero = x.dtype.type(0)
+        sign = torch_sign(xp, x)
         with xp.errstate(divide="ignore", invalid="ignore"):
             if p == float("inf"):
-                hit = xp.abs(x) == y
+                # PyTorch: NaNs count among the maxima (and get sign(NaN) = 0).
+                ax = xp.abs(x)
+                hit = (ax == y) | xp.isnan(ax)
                 count = hit.sum(axis=axis, keepdims=True).astype(x.dtype)
-                return xp.sign(x) * hit * (g / count)
+                return sign * (g / count * hit)
             if p == 1:
-                return xp.sign(x) * g
+                return sign * g
+            # PyTorch's norm_backward, 0 where the norm is 0: for p = 2 gy * (x / y masked),
+            # so an inf gy there gives NaN; otherwise x-terms * (gy / y^(p-1) masked), 0.
             if p == 2:
-                gx = x * (g / y)
-            else:
-                gx = xp.sign(x) * xp.abs(x) ** (p - 1) * (g / y ** (p - 1))
-        return xp.where(y == 0, zero, gx)
+                return g * xp.where(y == 0, zero, x / y)
+            return sign * xp.abs(x) ** (p - 1) * xp.where(y == 0, zero, g / y ** (p - 1))
