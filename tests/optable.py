@@ -5,6 +5,13 @@ or ``backprop`` (the two share their vocabulary, so one lambda serves both), plu
 an optional NumPy reference. ``test_ops.py`` derives from every row: forward vs NumPy, float64
 gradcheck, and parity with torch (outputs and input gradients) in float64 and float32.
 
+The edge column: a row's ``edges`` are inputs at the points where an op is special (zeros, exact
+kinks and bounds, ties, 0**0, NaN and inf inputs, NaN and inf upstream gradients in
+``Sample.grad``). Their values and gradients are compared with torch's, NaN matching NaN at the
+same positions. Every registered op is either named in some row's ``edge_ops`` (by default the row
+name, when it is an op's name) or declared edge-free with a reason by :func:`no_edges`; a test
+fails otherwise, and when a row's edges never run an op they claim.
+
 Rows live in ``optable_*.py`` modules (one per op family or owner) that call :func:`add`;
 ``test_ops.py`` imports them all. A test fails if a registered op never runs in any row.
 """
@@ -17,6 +24,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 ROWS: list[OpRow] = []
+# Registered op name -> why it has no edge cases (declared with no_edges).
+NO_EDGES: dict[str, str] = {}
+
+inf = float("inf")
+nan = float("nan")
 
 
 @dataclass
@@ -27,6 +39,8 @@ class Sample:
     kwargs: dict = field(default_factory=dict)
     # Positions that must NOT be differentiated although float (e.g. a target); ints never are.
     no_grad: tuple = ()
+    # The upstream gradient (of the output's shape) for edge cases; None: a fixed random one.
+    grad: object = None
 
 
 @dataclass
@@ -43,6 +57,8 @@ class OpRow:
     torch_grad: bool = True  # torch defines a gradient (e.g. not for the step unit)
     gradcheck_eps: float = 1e-6
     gradcheck: bool = True
+    edges: Callable[[np.random.Generator], list] | None = None  # rng -> [Sample, ...]
+    edge_ops: tuple = ()  # the registered ops these edges stand for (default: the row's name)
 
     def __repr__(self) -> str:
         return self.name
@@ -54,6 +70,20 @@ def add(name: str, fn: Callable, samples: Callable, **kw) -> OpRow:
         raise ValueError(f"duplicate op-table row {name!r}")
     ROWS.append(row)
     return row
+
+
+def no_edges(op: str, reason: str) -> None:
+    """Declare that registered op ``op`` has no input at which it is special, and why."""
+    if op in NO_EDGES:
+        raise ValueError(f"no_edges: {op!r} declared twice")
+    if len(reason.split()) < 4:
+        raise ValueError(f"no_edges: give {op!r} a reason, not {reason!r}")
+    NO_EDGES[op] = reason
+
+
+def edges(*samples):
+    """An ``edges`` column of fixed samples (edge inputs are chosen, not drawn)."""
+    return lambda rng: list(samples)
 
 
 def nnf(m):

@@ -14,7 +14,9 @@ import numpy as np
 
 from backprop.nn import recurrent as BR
 from backprop.ops import recurrent as R
-from optable import Sample, add, nnf, randn
+from optable import Sample, add, edges, inf, nan, nnf, no_edges, randn
+
+A = np.array
 
 # f32 tolerances: sums of tens of products lose ~1e-6 absolute in float32.
 _F32 = {"rtol32": 1e-5, "atol32": 1e-5}
@@ -97,6 +99,11 @@ add(
     ],
     **_F32,
 )  # fmt: skip
+no_edges(
+    "conv2d",
+    "multilinear in x and w: no kink, mask or special point; non-finite values spread by IEEE "
+    "arithmetic whose pattern depends on the algorithm (im2col, Winograd), not a contract",
+)
 
 
 # ------------------------------------------------------------------ pooling
@@ -123,7 +130,26 @@ add(
         x.reshape(x.shape[0], x.shape[1], x.shape[2] // 2, 2, x.shape[3] // 2, 2).max(axis=(3, 5))
         if kw == {"kernel_size": 2} and x.shape[2] % 2 == 0 else None
     ),
+    edges=lambda rng: _max_pool_edges(),
 )  # fmt: skip
+
+
+def _max_pool_edges():
+    # Windows of -inf only (with padding: torch's gradient goes to the first cell inside the
+    # input, never to the padding), ties and NaN under inf/NaN upstream gradients.
+    ninf = np.full((1, 1, 4, 4), -inf)
+    ties = A([[[[1.0, 1.0, 0.0, 2.0], [1.0, nan, 2.0, 2.0], [0.0, 0.0, -inf, -inf],
+                [0.0, 0.0, -inf, -inf]]]])  # fmt: skip
+    return [
+        Sample([ninf], {"kernel_size": 2}),
+        Sample([ninf], {"kernel_size": 2, "stride": 2, "padding": 1}),
+        Sample([ninf], {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}),
+        Sample([ties], {"kernel_size": 2}, grad=A([[[[inf, nan], [1.0, inf]]]])),
+        Sample([ties], {"kernel_size": 2, "stride": 1}, grad=np.full((1, 1, 3, 3), inf)),
+        Sample([ties], {"kernel_size": 3, "stride": 2, "padding": 1},
+               grad=A([[[[inf, 1.0], [nan, inf]]]])),
+        Sample([ties[:, :, 1:2]], {"kernel_size": (1, 2), "stride": 1}),  # one row
+    ]  # fmt: skip
 
 
 def _ties(rng):
@@ -181,6 +207,11 @@ add(
         if kw == {"kernel_size": 2} and x.shape[2] % 2 == 0 else None
     ),
 )  # fmt: skip
+no_edges(
+    "avg_pool2d",
+    "linear: window sums over a divisor; no kink, mask or special point, non-finite values "
+    "spread by arithmetic only into the windows that hold them",
+)
 add(
     "avg_pool1d",
     lambda m, x, **kw: nnf(m).avg_pool1d(x, **kw),
@@ -200,6 +231,19 @@ add(
         Sample([randn(rng, 2, 6, 8)], {"size": (2, 3)}),  # unbatched
     ],
     ref=lambda x, size: x.mean(axis=(-2, -1), keepdims=True) if size == 1 else None,
+    # inf and NaN stay inside the windows that hold them, in values and in gradients.
+    edges=edges(
+        Sample(
+            [A([[[[1.0, inf, 2.0, 3.0], [0.0, 1.0, nan, 2.0], [1.0, 1.0, 1.0, -inf]]]])],
+            {"size": (2, 2)},
+        ),
+        Sample(
+            [A([[[[1.0, 2.0, 2.0, 3.0], [0.0, 1.0, 4.0, 2.0], [1.0, 1.0, 1.0, 0.0]]]])],
+            {"size": (2, 3)},
+            grad=A([[[[inf, 1.0, 2.0], [1.0, nan, 1.0]]]]),
+        ),
+        Sample([A([[[1.0, inf, 2.0, 3.0, 4.0]]])], {"size": (1, 2)}),
+    ),  # fmt: skip
 )
 add(
     "adaptive_avg_pool1d",
@@ -230,9 +274,30 @@ def _cell_samples(gates):
     return samples
 
 
+def _closed_relu_cell(rng):
+    # Units 0 and 2 get a large negative bias: relu's gate is closed there for every sample,
+    # and an inf/NaN upstream gradient at those units must give 0, not NaN everywhere.
+    B, I, H = 3, 4, 5
+    b_ih = randn(rng, H) * 0.1
+    b_ih[[0, 2]] = -100.0
+    arrays = [randn(rng, B, I), randn(rng, B, H), randn(rng, H, I) * 0.5,
+              randn(rng, H, H) * 0.5, b_ih, randn(rng, H) * 0.1]  # fmt: skip
+    gy = randn(rng, B, H)
+    gy[:, 0], gy[:, 2] = inf, nan
+    return [Sample(arrays, grad=gy)]
+
+
 add("rnn_cell_tanh", _cell("rnn_tanh_cell"), _cell_samples(1))
-add("rnn_cell_relu", _cell("rnn_relu_cell"), _cell_samples(1))
+add(
+    "rnn_cell_relu",
+    _cell("rnn_relu_cell"),
+    _cell_samples(1),
+    edges=_closed_relu_cell,
+    edge_ops=("rnn_cell",),
+)
 add("gru_cell", _cell("gru_cell"), _cell_samples(3))
+_SMOOTH = "smooth gates (sigmoid, tanh) and products: no kink, mask or special point"
+no_edges("gru_cell", f"gru_cell: {_SMOOTH}")
 
 
 def _lstm_cell(m, x, h, c, w_ih, w_hh, b_ih, b_hh):
@@ -252,6 +317,7 @@ def _lstm_cell_samples(rng):
 
 
 add("lstm_cell", _lstm_cell, _lstm_cell_samples)
+no_edges("lstm_cell", f"lstm_cell: {_SMOOTH}")
 
 
 def _lstm_cell_nobias(m, x, h, c, w_ih, w_hh):
@@ -321,7 +387,27 @@ def _lstm_layer(m, ax, h0, c0, w_hh, b_hh, reverse):
     return R.LSTMLayer.apply(ax, h0, c0, w_hh, b_hh, reverse=reverse)
 
 
+def _closed_relu_layer(rng):
+    # Unit 1 has a large negative input part at every step: relu's gate stays closed there.
+    T, B, H = 3, 2, 3
+    ax = randn(rng, T, B, H)
+    ax[..., 1] = -100.0
+    gy = randn(rng, T, B, H)
+    gy[..., 1] = inf
+    gy[0, 0, 1] = nan
+    arrays = [ax, randn(rng, B, H), randn(rng, H, H) * 0.5, randn(rng, H) * 0.1]
+    return [Sample(arrays, {"reverse": r}, grad=gy) for r in (False, True)]
+
+
 add("rnn_layer_tanh", _rnn_layer("tanh"), _layer_samples(1))
-add("rnn_layer_relu", _rnn_layer("relu"), _layer_samples(1))
+add(
+    "rnn_layer_relu",
+    _rnn_layer("relu"),
+    _layer_samples(1),
+    edges=_closed_relu_layer,
+    edge_ops=("rnn_layer",),
+)
 add("gru_layer", _gru_layer, _layer_samples(3))
 add("lstm_layer", _lstm_layer, _layer_samples(4, lstm=True))
+no_edges("gru_layer", f"gru_layer: {_SMOOTH}")
+no_edges("lstm_layer", f"lstm_layer: {_SMOOTH}")

@@ -6,7 +6,9 @@ import numpy as np
 
 import backprop as bp
 from backprop.ops.dropout import dropout_mask
-from optable import Sample, add, away, nnf, randn
+from optable import Sample, add, away, edges, inf, nan, nnf, no_edges, randn
+
+A = np.array
 
 _RED = ("mean", "sum", "none")
 
@@ -37,11 +39,21 @@ add(
     _pair(lambda rng, x: randn(rng, *x.shape)),
     ref=lambda x, t, reduction: _reduce_ref((x - t) ** 2, reduction),
 )
+no_edges("mse_loss", "a smooth polynomial of x - t: no kink, mask or special point")
 add(
     "l1_loss",
     lambda m, x, t, reduction: nnf(m).l1_loss(x, t, reduction=reduction),
     _pair(lambda rng, x: x + away(rng, *x.shape)),  # |x - t| >= 0.1: away from the kink
     ref=lambda x, t, reduction: _reduce_ref(np.abs(x - t), reduction),
+    # x == t: the kink, gradient 0 (0 * an inf upstream gradient is NaN, as torch's sgn * grad).
+    edges=edges(
+        Sample(
+            [A([1.0, 2.0, 0.0, nan]), A([1.0, 1.0, 0.0, 1.0])],
+            {"reduction": "none"},
+            grad=[1.0, inf, inf, 1.0],
+        ),
+        Sample([A([1.0, 2.0, -0.0]), A([1.0, 1.0, 0.0])], {"reduction": "mean"}),
+    ),  # fmt: skip
 )
 add(
     "huber_loss",
@@ -50,6 +62,15 @@ add(
     ref=lambda x, t, reduction: _reduce_ref(
         np.where(np.abs(x - t) < 0.7, 0.5 * (x - t) ** 2, 0.7 * (np.abs(x - t) - 0.35)), reduction
     ),
+    # |x - t| == delta exactly (where the two pieces meet), x == t, NaN, inf.
+    edges=edges(
+        Sample(
+            [A([0.7, -0.7, 0.0, 1.0, nan, inf]), A([0.0, 0.0, 0.0, 0.0, 0.0, 0.0])],
+            {"reduction": "none"},
+            grad=[1.0, 2.0, inf, 1.0, 1.0, 1.0],
+        ),
+        Sample([A([0.7, -0.7, 0.0, 1.0]), A([0.0, 0.0, 0.0, 0.0])], {"reduction": "sum"}),
+    ),  # fmt: skip
 )
 
 
@@ -65,6 +86,11 @@ add(
         Sample([_probs(rng, 4, 3), rng.uniform(0, 1, (4, 3))], {"reduction": r}) for r in _RED
     ],
     ref=lambda x, t, reduction: _reduce_ref(-(t * np.log(x) + (1 - t) * np.log1p(-x)), reduction),
+    # Probabilities of exactly 0 and 1 (clamped logs, gradient (x - t) / max(x (1 - x), 1e-12)).
+    edges=edges(
+        Sample([A([0.0, 1.0, 0.5, 1.0, 0.0]), A([1.0, 0.0, 0.5, 1.0, 0.0])], {"reduction": "none"}),
+        Sample([A([0.0, 1.0, 0.5, 1.0, 0.0]), A([1.0, 0.0, 0.5, 1.0, 0.0])], {"reduction": "mean"}),
+    ),
 )
 add(
     "binary_cross_entropy_weight",
@@ -118,6 +144,11 @@ add(
         Sample([np.array([-1e4, -50.0, 0.0, 50.0, 1e4]), np.array([1.0, 0.0, 0.5, 1.0, 0.0])])
     ],
     gradcheck=False,
+    edges=edges(
+        Sample([A([-1e4, -50.0, 0.0, 50.0, 1e4, nan]), A([1.0, 0.0, 0.5, 1.0, 0.0, 1.0])]),
+        Sample([A([-1e4, 0.0, 1e4]), A([0.0, 0.0, 1.0])], grad=[inf, 1.0, inf]),
+    ),
+    edge_ops=("binary_cross_entropy_with_logits",),
 )
 
 
@@ -168,7 +199,22 @@ def _ce_ref(x, t, reduction="mean", ignore_index=-100, label_smoothing=0.0):
     return l.sum() if reduction == "sum" else l
 
 
-add("cross_entropy", _ce, _ce_samples, ref=_ce_ref)
+def _ce_edges(rng):
+    # Masked (-inf) logits, every target ignored (mean: NaN loss, zero gradient), ignored rows
+    # under an inf upstream gradient ('none'), smoothing over masked logits.
+    x = A([[-inf, 0.0, 1.0], [0.0, 0.0, 0.0], [5.0, -inf, -inf], [1.0, 2.0, 3.0]])
+    t = A([1, 2, 0, -100])
+    return [
+        Sample([x, t], {}),
+        Sample([x, A([-100, -100, -100, -100])], {}),
+        Sample([x, t], {"reduction": "none"}, grad=[1.0, 2.0, 3.0, inf]),
+        Sample([x, t], {"label_smoothing": 0.1}),
+        Sample([x, A([-100, -100, -100, -100])], {"label_smoothing": 0.1}),
+        Sample([x, t], {"label_smoothing": 0.1, "reduction": "none"}, grad=[1.0, 2.0, 3.0, inf]),
+    ]
+
+
+add("cross_entropy", _ce, _ce_samples, ref=_ce_ref, edges=_ce_edges)
 
 
 def _ce_weight_samples(rng):
@@ -215,6 +261,18 @@ add(
         Sample([randn(rng, 2, 5, 3), _softmax(rng, 2, 5, 3)], {"label_smoothing": 0.2}),
         Sample([randn(rng, 5), _softmax(rng, 1, 5)[0]], {"reduction": "sum"}),
     ],
+    # A masked logit where the target is 0 (0 * -inf in the loss: NaN, as torch's).
+    edges=edges(
+        Sample(
+            [A([[-inf, 0.0, 1.0], [0.0, 0.0, 0.0]]), A([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])],
+            {"reduction": "none"},
+        ),
+        Sample(
+            [A([[1.0, 0.0, 1.0], [0.0, 0.0, 0.0]]), A([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])],
+            {"reduction": "none"},
+            grad=[inf, 1.0],
+        ),
+    ),  # fmt: skip
 )
 add(
     "cross_entropy_probs_weight",
@@ -262,6 +320,16 @@ add(
         Sample([randn(rng, 6, 5), _targets(rng, 6, 5, ignore=-100)], {}),
         Sample([randn(rng, 5), np.array(4)], {"reduction": "none"}),
     ],
+    edges=edges(
+        Sample([A([[-inf, 0.0, 1.0], [0.5, 0.0, 0.0]]), A([-100, -100])], {}),
+        Sample(
+            [A([[-inf, 0.0, 1.0], [0.5, 0.0, 0.0]]), A([0, -100])],
+            {"reduction": "none"},
+            grad=[1.0, inf],
+        ),
+        Sample([A([[-inf, 0.0, 1.0], [0.5, nan, 0.0]]), A([1, 2])], {}),
+    ),  # fmt: skip
+    edge_ops=("nll_loss",),
 )
 
 
@@ -289,6 +357,21 @@ add(
         Sample([randn(rng, 5, 3), _targets(rng, 5, 3)], {}),
         Sample([randn(rng, 4), np.array(2)], {"reduction": "none"}),
     ],
+    # A margin met exactly (z = 0: inactive), ties with the target's score, inf upstream.
+    edges=edges(
+        Sample([A([[1.0, 0.0, 1.0], [2.0, 2.0, 1.0]]), A([0, 1])], {}),
+        Sample(
+            [A([[1.0, 0.0, 1.0], [2.0, 2.0, 1.0]]), A([0, 1])],
+            {"reduction": "none"},
+            grad=[inf, 1.0],
+        ),
+        Sample(
+            [A([[1.0, 0.0, 1.0], [2.0, 2.0, 1.0]]), A([0, 1])],
+            {"p": 2, "reduction": "none"},
+            grad=[inf, 1.0],
+        ),
+    ),  # fmt: skip
+    edge_ops=("multi_margin_loss",),
 )
 
 
@@ -312,7 +395,18 @@ def _bn_samples(rng):
     return out
 
 
-add("batch_norm", _bn, _bn_samples, rtol32=1e-4, atol32=1e-5)
+def _bn_edges(rng):
+    # A constant channel (zero variance: xhat = 0, invstd = 1/sqrt(eps)), a zero running_var.
+    x = randn(rng, 4, 3, 2)
+    x[:, 1] = 2.5
+    w, b = A([1.0, 2.0, 0.5]), A([0.0, 1.0, -1.0])
+    return [
+        Sample([x, w, b, A([0.0, 2.5, 0.0]), A([1.0, 0.0, 1.0])], {"training": t}, no_grad=(3, 4))
+        for t in (True, False)
+    ]
+
+
+add("batch_norm", _bn, _bn_samples, rtol32=1e-4, atol32=1e-5, edges=_bn_edges)
 add(
     "batch_norm_noaffine",
     lambda m, x: nnf(m).batch_norm(x, None, None, training=True),
@@ -345,6 +439,9 @@ add(
     lambda rng: [Sample([randn(rng, 3, 6)])],
     rtol32=1e-4,
     atol32=1e-5,
+    # A constant row (zero variance).
+    edges=edges(Sample([A([[1.5, 1.5, 1.5, 1.5], [0.0, 1.0, 2.0, 3.0]])])),
+    edge_ops=("layer_norm",),
 )
 
 
@@ -363,6 +460,15 @@ add(
     "dropout",
     _dropout,
     lambda rng: [Sample([randn(rng, 5, 8)], {"p": p}) for p in (0.3, 0.5, 1.0)],
+)
+add(
+    "dropout_certain",  # p = 0 and p = 1 are deterministic: real torch dropout on both sides
+    lambda m, x, p: nnf(m).dropout(x, p),
+    lambda rng: [],
+    edges=edges(
+        *[Sample([A([1.0, nan, inf, 0.0])], {"p": p}, grad=[inf, nan, 1.0, inf]) for p in (0, 1)]
+    ),
+    edge_ops=("dropout",),
 )
 
 
@@ -383,4 +489,13 @@ add(
         Sample([randn(rng, 6, 3), np.array([4, 4, 4, 1])], {"padding_idx": -2}),
     ],
     gradcheck=False,  # by design the padding row gets no gradient although the output uses it
+    # inf/NaN upstream gradients at padding positions: the padding row still gets 0.
+    edges=edges(
+        Sample(
+            [A([[1.0, 2.0], [nan, inf], [0.0, 1.0]]), A([0, 2, 0, 1])],
+            {"padding_idx": 0},
+            grad=A([[inf, nan], [1.0, 2.0], [inf, 1.0], [1.0, inf]]),
+        ),
+    ),  # fmt: skip
+    edge_ops=("embedding",),
 )
