@@ -17,6 +17,7 @@ one is copied before it is stored or accumulated into.
 from __future__ import annotations
 
 import gc
+import threading
 
 from . import function
 from .version import check_saved_versions, clock
@@ -94,19 +95,42 @@ def run_backward(roots, gradients, retain_graph: bool = False, capture=None):
     """Backpropagate ``gradients`` (arrays) from ``roots`` (tensors).
 
     Without ``capture``, gradients accumulate into the ``.grad`` of leaves (and of
-    ``retain_grad()`` tensors). With ``capture`` (a list of tensors), nothing's ``.grad`` is
-    touched: the gradient reaching each captured tensor is returned, in order (None where none
-    reaches it), as ``autograd.grad`` needs.
+    ``retain_grad()`` tensors). With ``capture`` (a list of tensors), no leaf's ``.grad`` is
+    touched (``retain_grad()`` tensors still get theirs, as in PyTorch): the gradient reaching each
+    captured tensor is returned, in order (None where none reaches it), as ``autograd.grad``
+    needs.
     """
     # The graph holds no reference cycles (a tensor points to its inputs, never back), so the cyclic
     # collector has nothing to find here; left on, it re-traverses the whole live graph again and
-    # again as backward allocates, which doubles the cost of long graphs of small ops.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
+    # again as backward allocates, which doubles the cost of long graphs of small ops. The switch
+    # is process-wide: concurrent backward calls (threads) share one pause, and the collector is
+    # switched back on when the last of them ends, only if it was on before the first.
+    _pause_gc()
     try:
         return _run(roots, gradients, retain_graph, capture)
     finally:
-        if gc_was_enabled:
+        _resume_gc()
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
+def _pause_gc() -> None:
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+
+
+def _resume_gc() -> None:
+    global _gc_pauses
+    with _gc_lock:
+        _gc_pauses -= 1
+        if _gc_pauses == 0 and _gc_was_enabled:
             gc.enable()
 
 
@@ -169,14 +193,7 @@ def _run(roots, gradients, retain_graph: bool, capture):
                 leaves[key] = p
             else:
                 key = id(node)
-            # (_add_pending, inlined: this loop runs once per edge of the graph)
-            prev = pending.get(key)
-            if prev is None:
-                pending[key] = [g, g_owned]
-            elif prev[1]:
-                prev[0] += g
-            else:
-                pending[key] = [prev[0] + g, True]
+            _add_pending(pending, key, g, g_owned)
         if not retain_graph:
             ctx.free()
     # Leaves with hooks (or under capture) got their gradient summed first, so that a hook sees

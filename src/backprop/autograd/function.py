@@ -309,10 +309,10 @@ class Function:
         y = cls.forward(ctx, *arrays, **attrs)
         if _anomaly_hook is not None:
             _anomaly_hook("forward", cls, y)
-        if type(y) is tuple:
-            # Multi-output ops (split, chunk...) are written as several single-output ops instead,
-            # so that every graph node has exactly one output; this path only wraps constants.
-            return tuple(Tensor._make(a, False, None) for a in y)
+        if type(y) is tuple:  # pragma: no cover - an op bug
+            # Multi-output ops (split, chunk, max with indices...) are written as several
+            # single-output ops, so that every graph node has exactly one output.
+            raise TypeError(f"{cls.__name__}.forward returned a tuple; an op has one output")
         out = Tensor._make(y, record, ctx if record else None)
         # An output that is a view of the first input (reshape, transpose, basic indexing...)
         # shares its memory, hence its version counter; the view remembers how it was made so
