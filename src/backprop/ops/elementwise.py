@@ -342,19 +342,20 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, cond, a, b):
-        ctx.cond = cond
+        ctx.save_for_backward(cond)
         ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
         return ctx.xp.where(cond, a, b)
 
     @staticmethod
     def backward(ctx, gy):
         xp = ctx.xp
+        (cond,) = ctx.saved_tensors
         _, na, nb = ctx.needs_input_grad
         zero = gy.dtype.type(0)
         return (
             None,
-            unbroadcast(xp.where(ctx.cond, gy, zero), ctx.shapes[0]) if na else None,
-            unbroadcast(xp.where(ctx.cond, zero, gy), ctx.shapes[1]) if nb else None,
+            unbroadcast(xp.where(cond, gy, zero), ctx.shapes[0]) if na else None,
+            unbroadcast(xp.where(cond, zero, gy), ctx.shapes[1]) if nb else None,
         )
 
 

@@ -330,7 +330,7 @@ class AvgPool2d(Function):
         ctx.divisor = divisor
         ctx.crop = (ph, pw, x.shape[2], x.shape[3])
         ctx.pshape = xin.shape
-        ctx.like = x  # only its dtype and memory order are used
+        ctx.save_for_backward(x)  # only its dtype and memory order are used (torch saves it too)
         return y[:, :, 0, :] if ctx.one_d else y
 
     @staticmethod
@@ -341,7 +341,8 @@ class AvgPool2d(Function):
             gy = gy[:, :, None, :]
         g = gy / ctx.divisor
         tiles = sh >= KH and sw >= KW
-        gpad = _scatter_taps(xp, [g] * (KH * KW), ctx.like, ctx.pshape, geom, tiles)
+        (like,) = ctx.saved_tensors
+        gpad = _scatter_taps(xp, [g] * (KH * KW), like, ctx.pshape, geom, tiles)
         ph, pw, H, W = ctx.crop
         gx = gpad[:, :, ph : ph + H, pw : pw + W]
         return gx[:, :, 0, :] if ctx.one_d else gx

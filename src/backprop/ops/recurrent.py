@@ -265,13 +265,14 @@ class RNNLayer(Function):
                 a = hs[t] @ w_t
                 a += ax[t]
                 hs[t + 1] = _act(xp, a, nonlinearity)
-        ctx.hs, ctx.w_hh, ctx.reverse, ctx.nonlinearity = hs, w_hh, reverse, nonlinearity
+        ctx.save_for_backward(w_hh)  # an input: saved, so that an in-place write to it is caught
+        ctx.hs, ctx.reverse, ctx.nonlinearity = hs, reverse, nonlinearity
         return _in_time_order(hs[1:], reverse).copy()
 
     @staticmethod
     def backward(ctx, gy):
         xp = ctx.xp
-        hs, w_hh = ctx.hs, ctx.w_hh
+        hs, (w_hh,) = ctx.hs, ctx.saved_tensors
         gy = _in_time_order(gy, ctx.reverse)
         T = gy.shape[0]
         dA = xp.empty((T,) + gy.shape[1:], dtype=gy.dtype)
@@ -308,7 +309,8 @@ class LSTMLayer(Function):
         with _serial(xp):
             for t in range(T):
                 caches.append(lstm_step(xp, ax[t], hs[t], cs[t], w_t, hs[t + 1], cs[t + 1])[2])
-        ctx.hs, ctx.cs, ctx.caches, ctx.w_hh, ctx.reverse = hs, cs, caches, w_hh, reverse
+        ctx.save_for_backward(w_hh)
+        ctx.hs, ctx.cs, ctx.caches, ctx.reverse = hs, cs, caches, reverse
         out = xp.empty((T + 1, B, H), dtype=ax.dtype)
         out[:T] = _in_time_order(hs[1:], reverse)
         out[T] = cs[T]
@@ -317,7 +319,7 @@ class LSTMLayer(Function):
     @staticmethod
     def backward(ctx, gy):
         xp = ctx.xp
-        hs, cs, caches, w_hh = ctx.hs, ctx.cs, ctx.caches, ctx.w_hh
+        hs, cs, caches, (w_hh,) = ctx.hs, ctx.cs, ctx.caches, ctx.saved_tensors
         T = gy.shape[0] - 1
         B, H = gy.shape[1:]
         ghs = _in_time_order(gy[:T], ctx.reverse)
@@ -355,13 +357,14 @@ class GRULayer(Function):
         with _serial(xp):
             for t in range(T):
                 caches.append(gru_step(xp, ax[t], hs[t], w_t, b_hh, hs[t + 1])[1])
-        ctx.hs, ctx.caches, ctx.w_hh, ctx.reverse = hs, caches, w_hh, reverse
+        ctx.save_for_backward(w_hh)
+        ctx.hs, ctx.caches, ctx.reverse = hs, caches, reverse
         return _in_time_order(hs[1:], reverse).copy()
 
     @staticmethod
     def backward(ctx, gy):
         xp = ctx.xp
-        hs, caches, w_hh = ctx.hs, ctx.caches, ctx.w_hh
+        hs, caches, (w_hh,) = ctx.hs, ctx.caches, ctx.saved_tensors
         gy = _in_time_order(gy, ctx.reverse)
         T, B, H = gy.shape
         dAx = xp.empty((T, B, 3 * H), dtype=gy.dtype)
