@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import numpy as _np
 
-from . import backend, nn, random
+from . import backend, cuda, nn, random
 from .autograd import Function, enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import inference_mode, is_inference_mode_enabled
+from .device import device
 from .functional import *  # noqa: F401,F403
 from .functional import __all__ as _functional_all
 from .random import manual_seed
@@ -36,7 +38,7 @@ bool = _np.dtype(_np.bool_)
 __all__ = [
     "Tensor", "Function", "backend", "nn", "random", "manual_seed", "set_num_threads",
     "get_num_threads",
-    "no_grad", "enable_grad",
+    "no_grad", "enable_grad", "inference_mode", "is_inference_mode_enabled", "device", "cuda",
     "set_grad_enabled", "is_grad_enabled", "gradcheck", "float16", "half", "float32", "float",
     "float64", "double", "int8", "uint8", "int16", "short", "int32", "int", "int64", "long", "bool",
     *_functional_all,

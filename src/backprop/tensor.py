@@ -289,8 +289,57 @@ class Tensor:
             return Tensor._make(self.data.astype(dtype), False, None)
         return _fu.cast(self, dtype)
 
-    def to(self, dtype) -> Tensor:
-        return self.astype(dtype)
+    def to(self, *args, dtype=None, device=None, copy: bool = False, non_blocking=False):
+        """PyTorch's ``to``: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``
+        (other's dtype). The only device is the CPU; a new dtype is differentiable between
+        floating types. ``copy=True`` always returns a new tensor."""
+        from .device import as_device
+
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, _device_cls())):
+                device = a
+            else:
+                dtype = a
+        if device is not None:
+            as_device(device, "to")
+        out = self if dtype is None else self.astype(dtype)
+        return F.clone(out) if copy and out is self else out
+
+    @property
+    def device(self):
+        """The device the tensor's memory is on: always the CPU."""
+        from .device import CPU
+
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args, **kwargs) -> Tensor:
+        raise RuntimeError("cuda: backprop runs on the CPU only (NumPy arrays); use 'cpu'")
+
+    def contiguous(self) -> Tensor:
+        """Self if its memory is C-ordered, else a C-ordered copy (differentiable)."""
+        if self.data.flags.c_contiguous:
+            return self
+        return F.clone(self)  # (Clone copies in C order)
+
+    def is_contiguous(self) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix (0-D and 1-D tensors are returned as they are)."""
+        if self.data.ndim > 2:
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
+            )
+        return self if self.data.ndim < 2 else F.transpose(self, 0, 1)
 
     def type(self, dtype) -> Tensor:
         return self.astype(dtype)
@@ -783,6 +832,12 @@ class Tensor:
 
     def masked_fill(self, mask, value):
         return F.masked_fill(self, mask, value)
+
+
+def _device_cls():
+    from .device import device
+
+    return device
 
 
 def _rng():

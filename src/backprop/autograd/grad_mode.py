@@ -6,7 +6,14 @@ from __future__ import annotations
 import functools
 import threading
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+__all__ = [
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "inference_mode",
+    "is_inference_mode_enabled",
+]
 
 
 class _State(threading.local):
@@ -75,3 +82,25 @@ class set_grad_enabled(_GradMode):
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+class inference_mode(_GradMode):
+    """PyTorch's ``inference_mode(mode=True)``: here the same as ``no_grad`` (no graph is
+    recorded; backprop has no separate inference tensors)."""
+
+    def __init__(self, mode: bool = True):
+        self._mode = not bool(mode)
+
+    def __call__(self, fn):
+        mode = not self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def is_inference_mode_enabled() -> bool:
+    return not _state.enabled

@@ -48,9 +48,22 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list[str]
 
 
+def _is_dtype_name(s: str) -> bool:
+    try:
+        np.dtype(s)
+    except TypeError:
+        return False
+    return True
+
+
 def _dtype_arg(arg, where: str) -> np.dtype | None:
     """A dtype from ``to()``'s argument; None for a device name ("cpu", the only device)."""
-    if isinstance(arg, str) and arg in ("cpu",):
+    from ..device import as_device, device
+
+    if isinstance(arg, device):
+        return None
+    if isinstance(arg, str) and not _is_dtype_name(arg):
+        as_device(arg, where)  # "cpu" (the only device) or a clear error
         return None
     try:
         dtype = np.dtype(arg)
