@@ -84,7 +84,10 @@ def _max_min(input, dim, keepdim, op):
     if isinstance(dim, Tensor):
         return maximum(input, dim) if op == "max" else minimum(input, dim)
     if dim is None:
-        return amax(input) if op == "max" else amin(input)
+        # torch's x.max() (not amax): its gradient is selected, split among NaNs and ties.
+        _non_empty(input, None, op)
+        fn = R.Amax if op == "max" else R.Amin
+        return fn.apply(input, axis=None, keepdim=False, full=True)
     d = one_dim(dim, input.ndim, op)
     _non_empty(input, (d,), op)
     fn = R.MaxDim if op == "max" else R.MinDim
