@@ -27,6 +27,10 @@ __all__ = [
     "LinearLR",
     "SequentialLR",
     "ReduceLROnPlateau",
+    "OneCycleLR",
+    "CyclicLR",
+    "CosineAnnealingWarmRestarts",
+    "PolynomialLR",
 ]
 
 
@@ -665,3 +669,13 @@ class ReduceLROnPlateau(LRScheduler):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
+
+
+# The per-iteration schedules live in their own module; they are part of this namespace, as in
+# PyTorch (torch.optim.lr_scheduler.OneCycleLR).
+from .cyclic_lr import (  # noqa: E402
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    OneCycleLR,
+    PolynomialLR,
+)
