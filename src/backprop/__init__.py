@@ -18,7 +18,7 @@ from .autograd.grad_mode import inference_mode, is_inference_mode_enabled
 from .device import device
 from .functional import *  # noqa: F401,F403
 from .functional import __all__ as _functional_all
-from .random import manual_seed
+from .random import Generator, initial_seed, manual_seed, seed
 from .tensor import Tensor
 from .threads import get_num_threads, set_num_threads
 
@@ -36,7 +36,8 @@ int64 = long = _np.dtype(_np.int64)
 bool = _np.dtype(_np.bool_)
 
 __all__ = [
-    "Tensor", "Function", "backend", "nn", "random", "manual_seed", "set_num_threads",
+    "Tensor", "Function", "backend", "nn", "random", "manual_seed", "seed", "initial_seed",
+    "Generator", "set_num_threads",
     "get_num_threads",
     "no_grad", "enable_grad", "inference_mode", "is_inference_mode_enabled", "device", "cuda",
     "set_grad_enabled", "is_grad_enabled", "gradcheck", "float16", "half", "float32", "float",

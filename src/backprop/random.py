@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["manual_seed", "seed", "generator", "get_rng_state", "set_rng_state", "initial_seed"]
+__all__ = [
+    "manual_seed", "seed", "generator", "get_rng_state", "set_rng_state", "initial_seed",
+    "Generator", "resolve",
+]  # fmt: skip
 
 _initial_seed: int = 0
 _generator: np.random.Generator = np.random.default_rng(_initial_seed)
@@ -63,3 +66,72 @@ def set_rng_state(state: dict) -> None:
         _generator.bit_generator.state = state
     except (TypeError, ValueError, KeyError) as e:
         raise ValueError(f"set_rng_state: malformed state ({e})") from None
+
+
+class Generator:
+    """An independent random stream, as ``torch.Generator``: pass it as ``generator=`` to the
+    random functions, ``DataLoader`` and ``random_split`` so that one part of a program draws
+    reproducibly whatever the rest does.
+
+        >>> g = backprop.Generator().manual_seed(42)
+        >>> backprop.randn(3, generator=g)
+
+    Its stream is NumPy's PCG64 seeded with the same number as ``np.random.default_rng(seed)``
+    (torch's Mersenne Twister draws other numbers from the same seed).
+    """
+
+    def __init__(self, device="cpu"):
+        from .device import as_device
+
+        self.device = as_device(device, "Generator")
+        self._seed = 0
+        self._rng = np.random.default_rng(0)
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Seed this generator in place; returns it (so ``Generator().manual_seed(n)`` works)."""
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+            raise TypeError(
+                f"Generator.manual_seed: seed must be an int, got {type(seed).__name__}"
+            )
+        if seed < 0:
+            raise ValueError(f"Generator.manual_seed: seed must be non-negative, got {seed}")
+        self._seed = int(seed)
+        self._rng.bit_generator.state = np.random.PCG64(self._seed).state
+        return self
+
+    def seed(self) -> int:
+        """Seed from OS entropy; returns the seed."""
+        n = int(np.random.SeedSequence().entropy % (2**63))
+        self.manual_seed(n)
+        return n
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> dict:
+        return self._rng.bit_generator.state
+
+    def set_state(self, state: dict) -> Generator:
+        try:
+            self._rng.bit_generator.state = state
+        except (TypeError, ValueError, KeyError) as e:
+            raise ValueError(f"Generator.set_state: malformed state ({e})") from None
+        return self
+
+    def __repr__(self) -> str:
+        return f"Generator(seed={self._seed})"
+
+
+def resolve(gen, where: str) -> np.random.Generator:
+    """The NumPy generator to draw from: ``gen`` (a :class:`Generator` or a
+    ``numpy.random.Generator``), or the library's when None."""
+    if gen is None:
+        return _generator
+    if isinstance(gen, Generator):
+        return gen._rng
+    if isinstance(gen, np.random.Generator):
+        return gen
+    raise TypeError(
+        f"{where}: generator must be a backprop.Generator (or a numpy.random.Generator), got "
+        f"{type(gen).__name__}"
+    )

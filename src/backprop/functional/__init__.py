@@ -4,16 +4,17 @@ Each checks its arguments (ValueError / TypeError naming the function and the va
 itself, and calls ``Op.apply``. ``backprop.nn.functional`` re-exports the neural-network subset.
 """
 
-from . import activation, creation, elementwise, indexing, linalg, reduction, shape
+from . import activation, creation, elementwise, indexing, linalg, reduction, sampling, shape
 from .activation import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
+from .sampling import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 
 __all__ = (
     activation.__all__ + creation.__all__ + elementwise.__all__ + indexing.__all__
-    + linalg.__all__ + reduction.__all__ + shape.__all__
+    + linalg.__all__ + reduction.__all__ + sampling.__all__ + shape.__all__
 )  # fmt: skip

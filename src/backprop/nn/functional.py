@@ -42,12 +42,14 @@ from ..functional.pooling import (
     max_pool1d,
     max_pool2d,
 )
+from ..functional.sampling import one_hot
 from ..functional.shape import pad
 
 __all__ = [
     "elu", "gelu", "heaviside_step", "leaky_relu", "linear_activation", "log_softmax", "relu",
     "sigmoid", "silu", "softmax", "softplus", "step", "tanh", "threshold", "linear", "pad",
-    "dropout", "embedding", "batch_norm", "layer_norm", "mse_loss", "l1_loss", "huber_loss",
+    "dropout", "embedding", "one_hot", "batch_norm", "layer_norm", "mse_loss", "l1_loss",
+    "huber_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
     "multi_margin_loss",
     "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
