@@ -48,7 +48,7 @@ __all__ = [
 
 # Heavier subpackages load on first use, so `import backprop` stays light (as `torch.optim` is
 # reachable from `torch`, `backprop.optim` is from `backprop`).
-_LAZY_SUBMODULES = ("data", "optim", "train", "models", "viz", "serialization", "cli")
+_LAZY_SUBMODULES = ("data", "optim", "train", "models", "viz", "serialization", "cli", "utils")
 
 
 def __getattr__(name: str):

@@ -33,6 +33,14 @@ from .datasets import (
 from .download import DownloadError, check_integrity, default_root, download_url
 from .idx import read_idx
 from .loader import DataLoader, default_collate, default_convert
+from .sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 
 __all__ = [
     "Dataset",
@@ -45,6 +53,12 @@ __all__ = [
     "train_val_split",
     "dataset_labels",
     "DataLoader",
+    "Sampler",
+    "SequentialSampler",
+    "RandomSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+    "BatchSampler",
     "default_collate",
     "default_convert",
     "datasets",

@@ -263,16 +263,11 @@ def _resolve_lengths(lengths: Sequence, n: int, who: str) -> list[int]:
 
 
 def _generator(generator, who: str) -> np.random.Generator:
-    if generator is None:
-        return _random.generator()
-    if not isinstance(generator, np.random.Generator):
-        raise TypeError(
-            f"{who}: generator must be a numpy.random.Generator, got {type(generator).__name__}"
-        )
-    return generator
+    """``generator`` (a ``backprop.Generator`` or a NumPy one) or the library's."""
+    return _random.resolve(generator, who)
 
 
-def random_split(dataset, lengths: Sequence, generator: np.random.Generator | None = None) -> list:
+def random_split(dataset, lengths: Sequence, generator=None) -> list:
     """Split ``dataset`` at random into non-overlapping :class:`Subset` s of the given sizes.
 
     Args:

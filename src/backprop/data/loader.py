@@ -22,7 +22,8 @@ def _to_tensor(arr: np.ndarray, who: str) -> Tensor:
         arr = arr.astype(np.int64, copy=False)
     elif kind != "b":
         raise TypeError(f"{who}: cannot batch values of dtype {arr.dtype}")
-    return Tensor._make(np.ascontiguousarray(arr), False, None)
+    # (not np.ascontiguousarray, which turns a 0-d array into a 1-d one)
+    return Tensor._make(arr if arr.flags.c_contiguous else arr.copy(), False, None)
 
 
 def default_convert(batch):
@@ -111,7 +112,13 @@ class DataLoader:
         shuffle: reshuffle at every epoch.
         drop_last: drop the last batch when it is smaller than ``batch_size``.
         collate_fn: turns a list of items into a batch (default: :func:`default_collate`).
-        generator: a ``numpy.random.Generator`` used for shuffling (default: the library's).
+        generator: a ``backprop.Generator`` (or ``numpy.random.Generator``) for shuffling
+            (default: the library's).
+        sampler, batch_sampler: the indices to visit (see ``backprop.data.sampler``), as in
+            PyTorch; exclusive with ``shuffle`` (and, for ``batch_sampler``, with
+            ``batch_size``/``drop_last``). ``batch_size=None`` yields single items.
+        num_workers, pin_memory, timeout, worker_init_fn, prefetch_factor, persistent_workers:
+            accepted so that PyTorch code runs unchanged; loading always runs in this process.
 
     Example:
         >>> loader = DataLoader(MNIST(train=True), batch_size=64, shuffle=True)
@@ -122,38 +129,76 @@ class DataLoader:
     def __init__(
         self,
         dataset,
-        batch_size: int = 1,
-        shuffle: bool = False,
-        drop_last: bool = False,
+        batch_size: int | None = 1,
+        shuffle: bool | None = None,
+        sampler=None,
+        batch_sampler=None,
+        num_workers: int = 0,
         collate_fn: Callable | None = None,
-        generator: np.random.Generator | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable | None = None,
+        generator=None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
     ) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-            raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
-        if batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
-        if generator is not None and not isinstance(generator, np.random.Generator):
-            raise TypeError(
-                "DataLoader: generator must be a numpy.random.Generator, got "
-                f"{type(generator).__name__}"
-            )
+        name = "DataLoader"
+        if batch_size is not None:
+            if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+                raise TypeError(f"{name}: batch_size must be an int or None, got {batch_size!r}")
+            if batch_size < 1:
+                raise ValueError(f"{name}: batch_size must be positive, got {batch_size}")
+        _random.resolve(generator, name)  # a clear TypeError for anything else
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
-                f"DataLoader: dataset must be a map-style dataset (with __len__ and __getitem__), "
+                f"{name}: dataset must be a map-style dataset (with __len__ and __getitem__), "
                 f"got {type(dataset).__name__}"
             )
         if collate_fn is not None and not callable(collate_fn):
-            raise TypeError(f"DataLoader: collate_fn must be callable, got {collate_fn!r}")
+            raise TypeError(f"{name}: collate_fn must be callable, got {collate_fn!r}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"{name}: num_workers must be a non-negative int, got {num_workers!r}")
+        # PyTorch's exclusions between the ways of choosing indices.
+        if sampler is not None and shuffle:
+            raise ValueError(f"{name}: sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(
+                    f"{name}: batch_sampler option is mutually exclusive with batch_size, "
+                    f"shuffle, sampler, and drop_last"
+                )
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError(
+                f"{name}: batch_size=None option disables auto-batching and is mutually "
+                f"exclusive with drop_last"
+            )
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
         self.generator = generator
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        # Accepted for PyTorch code: loading runs in this process (NumPy batches are fetched
+        # whole, see uses_batch_fetch), so there are no workers to start or pin memory for.
+        self.num_workers = num_workers
+        self.pin_memory = bool(pin_memory)
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.prefetch_factor = prefetch_factor
+        self.persistent_workers = bool(persistent_workers)
 
     def __len__(self) -> int:
-        """The number of batches per epoch."""
-        n = len(self.dataset)
+        """The number of batches per epoch (of items, with ``batch_size=None``)."""
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        if self.batch_size is None:
+            return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     @property
@@ -162,12 +207,16 @@ class DataLoader:
         return self.collate_fn is None and bool(getattr(self.dataset, "supports_batching", False))
 
     def __iter__(self) -> Iterator:
-        n = len(self.dataset)
-        if self.shuffle:
-            gen = self.generator if self.generator is not None else _random.generator()
-            order = gen.permutation(n)
+        if self.batch_sampler is not None:
+            return self._from_index_lists(iter(self.batch_sampler))
+        if self.sampler is not None:
+            order = np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
+        elif self.shuffle:
+            order = _random.resolve(self.generator, "DataLoader").permutation(len(self.dataset))
         else:
-            order = np.arange(n)
+            order = np.arange(len(self.dataset))
+        if self.batch_size is None:
+            return self._items(order)
         # The order is fixed here, when the iterator is created, not at the first next().
         return self._batches(order, self.uses_batch_fetch)
 
@@ -182,6 +231,20 @@ class DataLoader:
                 yield default_convert(dataset.get_batch(idx))
             else:
                 yield collate([dataset[int(i)] for i in idx])
+
+    def _from_index_lists(self, batches) -> Iterator:
+        whole = self.uses_batch_fetch
+        collate = self.collate_fn or default_collate
+        for idx in batches:
+            if whole:
+                yield default_convert(self.dataset.get_batch(np.asarray(idx, dtype=np.int64)))
+            else:
+                yield collate([self.dataset[int(i)] for i in idx])
+
+    def _items(self, order) -> Iterator:
+        convert = self.collate_fn or default_convert
+        for i in order:
+            yield convert(self.dataset[int(i)])
 
     def __repr__(self) -> str:
         return (

@@ -1,0 +1,5 @@
+"""``backprop.utils``: PyTorch's ``torch.utils`` namespace (``backprop.utils.data``)."""
+
+from . import data
+
+__all__ = ["data"]
