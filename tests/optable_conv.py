@@ -246,6 +246,33 @@ add(
     ),  # fmt: skip
 )
 add(
+    "adaptive_max_pool2d",
+    lambda m, x, size: nnf(m).adaptive_max_pool2d(x, size),
+    lambda rng: [
+        Sample([randn(rng, 2, 3, 7, 9)], {"size": (3, 4)}),  # overlapping windows
+        Sample([randn(rng, 2, 3, 6, 6)], {"size": 1}),
+        Sample([randn(rng, 2, 6, 8)], {"size": (2, None)}),  # unbatched, None keeps a size
+    ],
+    edges=edges(
+        # ties (the first maximum takes the gradient), NaN (the last NaN of a window), inf
+        Sample([A([[[[1.0, 3.0, 3.0, 0.0], [3.0, 1.0, 2.0, 2.0]]]])], {"size": (1, 2)}),
+        Sample([A([[[[1.0, nan, 2.0, nan], [inf, 1.0, -inf, 2.0]]]])], {"size": (1, 1)}),
+        Sample(
+            [A([[[[1.0, 2.0, 2.0], [2.0, 0.0, 1.0]]]])],
+            {"size": (2, 2)},
+            grad=A([[[[inf, 1.0], [nan, 2.0]]]]),
+        ),
+    ),
+)
+add(
+    "adaptive_max_pool1d",
+    lambda m, x, size: nnf(m).adaptive_max_pool1d(x, size),
+    lambda rng: [
+        Sample([randn(rng, 2, 3, 10)], {"size": 4}),
+        Sample([randn(rng, 3, 5)], {"size": 2}),
+    ],
+)
+add(
     "adaptive_avg_pool1d",
     lambda m, x, size: nnf(m).adaptive_avg_pool1d(x, size),
     lambda rng: [Sample([randn(rng, 2, 3, 10)], {"size": 4})],

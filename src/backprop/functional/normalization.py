@@ -8,7 +8,7 @@ from ..ops import normalization as N
 from ..tensor import Tensor
 from ._util import is_float
 
-__all__ = ["batch_norm", "layer_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "rms_norm"]
 
 
 def _param(p, shape, x: Tensor, op: str, what: str):
@@ -133,3 +133,71 @@ def layer_norm(
     if not eps > 0:
         raise ValueError(f"{op}: eps must be positive, got {eps}")
     return N.LayerNorm.apply(input, w, b, normalized_ndim=k, eps=float(eps))
+
+
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Group normalisation (Wu & He): the channels are split into ``num_groups`` groups and each
+    sample is normalised by the mean and (biased) variance of its group; then a per-channel
+    affine ``weight * xhat + bias``. Built from the differentiable ops.
+
+    Shape: input (N, C, *), C divisible by ``num_groups``; weight, bias (C,); output as input.
+    """
+    op = "group_norm"
+    if not isinstance(input, Tensor) or not is_float(input.dtype) or input.ndim < 2:
+        raise TypeError(f"{op}: input must be a floating-point Tensor of shape (N, C, *)")
+    N, C = input.shape[:2]
+    if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)):
+        raise TypeError(f"{op}: num_groups must be an int, got {num_groups!r}")
+    if num_groups < 1 or C % num_groups:
+        raise ValueError(
+            f"{op}: expected number of channels in input ({C}) to be divisible by num_groups "
+            f"({num_groups})"
+        )
+    if not eps > 0:
+        raise ValueError(f"{op}: eps must be positive, got {eps}")
+    _param(weight, (C,), input, op, "weight")
+    _param(bias, (C,), input, op, "bias")
+    g = input.reshape(N, num_groups, -1)
+    mean = g.mean(dim=2, keepdim=True)
+    centred = g - mean
+    var = (centred * centred).mean(dim=2, keepdim=True)
+    y = (centred * (var + eps).rsqrt()).reshape(input.shape)
+    affine = (1, C) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(affine)
+    if bias is not None:
+        y = y + bias.reshape(affine)
+    return y
+
+
+def rms_norm(
+    input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None
+) -> Tensor:
+    """Root-mean-square normalisation (Zhang & Sennrich) over the trailing ``normalized_shape``:
+    ``x / sqrt(mean(x ** 2) + eps) * weight``; ``eps`` defaults to the dtype's machine epsilon,
+    as in PyTorch. Built from the differentiable ops."""
+    op = "rms_norm"
+    if not isinstance(input, Tensor) or not is_float(input.dtype):
+        raise TypeError(f"{op}: input must be a floating-point Tensor")
+    ns = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(
+        normalized_shape
+    )  # fmt: skip
+    k = len(ns)
+    if k == 0 or input.ndim < k or input.shape[input.ndim - k :] != ns:
+        raise ValueError(
+            f"{op}: input of shape {input.shape} does not end with normalized_shape {ns}"
+        )
+    _param(weight, ns, input, op, "weight")
+    if eps is None:
+        eps = float(np.finfo(input.dtype).eps)
+    elif not eps >= 0:
+        raise ValueError(f"{op}: eps must be non-negative, got {eps}")
+    dims = tuple(range(input.ndim - k, input.ndim))
+    y = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
+    return y if weight is None else y * weight

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..backend import backend_of
 from ..ops import pooling as P
 from ..tensor import Tensor
@@ -10,7 +12,7 @@ from .conv import ntuple
 
 __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-    "adaptive_avg_pool2d",
+    "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
 ]  # fmt: skip
 
 
@@ -205,7 +207,7 @@ def avg_pool1d(
     )
 
 
-def _adaptive(op, nd, input, output_size):
+def _adaptive(op, nd, input, output_size, kind="avg", return_indices=False):
     x, unbatched = _input(input, nd, op)
     if output_size is None or isinstance(output_size, int):
         output_size = (output_size,) * nd
@@ -219,8 +221,18 @@ def _adaptive(op, nd, input, output_size):
         raise ValueError(f"{op}: input of shape {input.shape} has an empty spatial axis")
     if nd == 1:
         sizes = (1,) + sizes
-    y = P.AdaptiveAvgPool2d.apply(x, output_size=sizes)
-    return y.reshape(y.shape[1:]) if unbatched else y
+    if kind == "avg":
+        y = P.AdaptiveAvgPool2d.apply(x, output_size=sizes)
+        return y.reshape(y.shape[1:]) if unbatched else y
+    y = P.AdaptiveMaxPool2d.apply(x, output_size=sizes)
+    if unbatched:
+        y = y.reshape(y.shape[1:])
+    if not return_indices:
+        return y
+    x4 = x.data[:, :, None, :] if nd == 1 else x.data
+    idx = P.adaptive_max_indices(np, x4, *sizes)
+    idx = idx[:, :, 0, :] if nd == 1 else idx
+    return y, Tensor._make(idx[0] if unbatched else idx, False, None)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
@@ -243,3 +255,20 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     """Adaptive average pooling over (N, C, L) or (C, L) to length ``output_size``."""
     return _adaptive("adaptive_avg_pool1d", 1, input, output_size)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling to a fixed output size over PyTorch's adaptive windows (see
+    :func:`adaptive_avg_pool2d`); the gradient goes to each window's first maximum.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        output_size: int or (OH, OW); None in a slot keeps the input's size there.
+        return_indices: also return the flat (H * W) index of each maximum (int64).
+    """
+    return _adaptive("adaptive_max_pool2d", 2, input, output_size, "max", return_indices)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
+    """Adaptive max pooling over (N, C, L) or (C, L) to length ``output_size``."""
+    return _adaptive("adaptive_max_pool1d", 1, input, output_size, "max", return_indices)

@@ -32,7 +32,7 @@ from .loss import (
     NLLLoss,
 )
 from .module import Module
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
 from .parameter import Parameter
 from .rbf import RBF
 from .regularization import l2_penalty
@@ -43,7 +43,7 @@ __all__ = [
     "BatchNorm2d", "LayerNorm", "RBF", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid",
     "Tanh", "Softmax", "LogSoftmax", "Softplus", "Threshold", "Step", "MSELoss", "L1Loss",
     "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "MultiMarginLoss",
-    "l2_penalty",
+    "l2_penalty", "GroupNorm", "RMSNorm",
 ]  # fmt: skip
 
 # Convolution, pooling and recurrent layers.
@@ -51,6 +51,8 @@ from .conv import Conv1d, Conv2d  # noqa: E402
 from .pooling import (  # noqa: E402
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
     AvgPool1d,
     AvgPool2d,
     MaxPool1d,
@@ -60,5 +62,10 @@ from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
 
 __all__ += [
     "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
-    "AdaptiveAvgPool2d", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "RNN", "LSTM", "GRU", "RNNCell",
+    "LSTMCell", "GRUCell",
 ]  # fmt: skip
+
+from .pixel import PixelShuffle, PixelUnshuffle  # noqa: E402
+
+__all__ += ["PixelShuffle", "PixelUnshuffle"]

@@ -33,10 +33,13 @@ from ..functional.loss import (
     multi_margin_loss,
     nll_loss,
 )
-from ..functional.normalization import batch_norm, layer_norm
+from ..functional.normalization import batch_norm, group_norm, layer_norm, rms_norm
+from ..functional.pixel import pixel_shuffle, pixel_unshuffle
 from ..functional.pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
     avg_pool1d,
     avg_pool2d,
     max_pool1d,
@@ -48,10 +51,10 @@ from ..functional.shape import pad
 __all__ = [
     "elu", "gelu", "heaviside_step", "leaky_relu", "linear_activation", "log_softmax", "relu",
     "sigmoid", "silu", "softmax", "softplus", "step", "tanh", "threshold", "linear", "pad",
-    "dropout", "embedding", "one_hot", "batch_norm", "layer_norm", "mse_loss", "l1_loss",
-    "huber_loss",
+    "dropout", "embedding", "one_hot", "batch_norm", "layer_norm", "group_norm", "rms_norm",
+    "pixel_shuffle", "pixel_unshuffle", "mse_loss", "l1_loss", "huber_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
     "multi_margin_loss",
     "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
-    "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
 ]  # fmt: skip

@@ -1,19 +1,19 @@
-"""Normalisation layers: `BatchNorm1d`, `BatchNorm2d` (one fused op, closed-form backward) and
-`LayerNorm`."""
+"""Normalisation layers: `BatchNorm1d`, `BatchNorm2d` (one fused op, closed-form backward),
+`LayerNorm`, and `GroupNorm`, `RMSNorm` (built from the differentiable ops)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..functional.normalization import batch_norm, layer_norm
+from ..functional.normalization import batch_norm, group_norm, layer_norm, rms_norm
 from ..tensor import Tensor
 from . import init
 from ._util import check_size, factory_dtype
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "RMSNorm"]
 
 
 class _BatchNorm(Module):
@@ -223,4 +223,98 @@ class LayerNorm(Module):
         return (
             f"{self.normalized_shape}, eps={self.eps}, "
             f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        )
+
+
+class GroupNorm(Module):
+    """Group normalisation: the ``num_channels`` channels are split into ``num_groups`` groups,
+    each sample normalised over each group (biased variance), then a per-channel affine. As
+    LayerNorm, no running statistics: training and eval are the same.
+
+    Shape: (N, C, *) -> same.
+    """
+
+    def __init__(
+        self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+        dtype=None,
+    ):  # fmt: skip
+        super().__init__()
+        for what, v in (("num_groups", num_groups), ("num_channels", num_channels)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"GroupNorm: {what} must be a positive int, got {v!r}")
+        if num_channels % num_groups:
+            raise ValueError(
+                f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                f"({num_groups})"
+            )
+        if not eps > 0:
+            raise ValueError(f"GroupNorm: eps must be positive, got {eps}")
+        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
+        self.eps, self.affine = float(eps), bool(affine)
+        dt = factory_dtype(dtype, "GroupNorm")
+        if self.affine:
+            self.weight = Parameter(np.ones(self.num_channels, dtype=dt))
+            self.bias = Parameter(np.zeros(self.num_channels, dtype=dt))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor) or input.ndim < 2 or input.shape[1] != self.num_channels:
+            got = input.shape if isinstance(input, Tensor) else type(input).__name__
+            raise ValueError(
+                f"GroupNorm({self.num_groups}, {self.num_channels}): expected input of shape "
+                f"(N, {self.num_channels}, *), got {got}"
+            )
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` (no centring, no
+    bias): ``x / sqrt(mean(x ** 2) + eps) * weight``; ``eps=None`` is the dtype's epsilon.
+
+    Shape: (*, *normalized_shape) -> same.
+    """
+
+    def __init__(
+        self, normalized_shape, eps: float | None = None, elementwise_affine: bool = True,
+        dtype=None,
+    ):  # fmt: skip
+        super().__init__()
+        ns = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(
+            normalized_shape
+        )  # fmt: skip
+        if not ns or any(
+            isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in ns
+        ):
+            raise ValueError(
+                f"RMSNorm: normalized_shape must be positive ints, got {normalized_shape!r}"
+            )
+        self.normalized_shape = tuple(int(s) for s in ns)
+        self.eps = None if eps is None else float(eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        dt = factory_dtype(dtype, "RMSNorm")
+        if self.elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dt))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
         )

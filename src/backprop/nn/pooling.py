@@ -9,6 +9,7 @@ from .module import Module
 
 __all__ = [
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
 ]  # fmt: skip
 
 
@@ -184,5 +185,33 @@ class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """Adaptive average pooling over (N, C, L) or (C, L) to length ``output_size``."""
+
+    _nd = 1
+
+
+class _AdaptiveMaxPoolNd(_AdaptiveAvgPoolNd):
+    def __init__(self, output_size, return_indices: bool = False) -> None:
+        super().__init__(output_size)
+        self.return_indices = bool(return_indices)
+
+    def forward(self, input: Tensor):
+        return _adaptive(
+            type(self).__name__, self._nd, input, self.output_size, "max", self.return_indices
+        )
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max pooling to a fixed (OH, OW) whatever the input size (PyTorch's windows, see
+    :func:`backprop.nn.functional.adaptive_max_pool2d`).
+
+    Shape:
+        (N, C, H, W) or (C, H, W) -> (N, C, OH, OW).
+    """
+
+    _nd = 2
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """Adaptive max pooling over (N, C, L) or (C, L) to length ``output_size``."""
 
     _nd = 1

@@ -19,6 +19,8 @@ First-order gradients only.
 
 from __future__ import annotations
 
+from math import prod
+
 from ..autograd.function import Function
 from . import register_op
 
@@ -422,3 +424,52 @@ class AdaptiveAvgPool2d(Function):
         else:
             gx = _adaptive_loops_back(xp, gy, ph.shape[1], pw.shape[1])
         return gx[:, :, 0, :] if ctx.one_d else gx
+
+
+def adaptive_max_indices(xp, x, OH, OW):
+    """The flat (H * W) index of each output's maximum over PyTorch's adaptive windows: the
+    first maximum of a window, or its last NaN (PyTorch's CPU kernel takes ``v > max or
+    isnan(v)``). Returns (N, C, OH, OW) int64."""
+    H, W = x.shape[2:]
+    idx = xp.empty(x.shape[:2] + (OH, OW), dtype=xp.int64)
+    for i, (h0, h1) in enumerate(_windows(H, OH)):
+        for j, (w0, w1) in enumerate(_windows(W, OW)):
+            win = x[:, :, h0:h1, w0:w1].reshape(x.shape[:2] + (-1,))
+            k = win.argmax(axis=-1)
+            nan = xp.isnan(win)
+            if nan.any():
+                last_nan = win.shape[-1] - 1 - nan[..., ::-1].argmax(axis=-1)
+                k = xp.where(nan.any(axis=-1), last_nan, k)
+            ww = w1 - w0
+            idx[:, :, i, j] = (h0 + k // ww) * W + (w0 + k % ww)
+    return idx
+
+
+@register_op("adaptive_max_pool2d")
+class AdaptiveMaxPool2d(Function):
+    """y = the maximum of each adaptive window (PyTorch's windows; a 3-D (N, C, L) input is the
+    1-D case);  gx = gy sent to each window's chosen maximum (added where windows overlap)."""
+
+    @staticmethod
+    def forward(ctx, x, *, output_size):
+        xp = ctx.xp
+        one_d = x.ndim == 3
+        x4 = x[:, :, None, :] if one_d else x
+        OH, OW = output_size
+        idx = adaptive_max_indices(xp, x4, OH, OW)
+        flat = x4.reshape(x4.shape[:2] + (-1,))
+        y = xp.take_along_axis(flat, idx.reshape(idx.shape[:2] + (-1,)), axis=-1).reshape(idx.shape)
+        ctx.meta = (x.shape, one_d, idx)
+        return y[:, :, 0, :] if one_d else y
+
+    @staticmethod
+    def backward(ctx, gy):
+        xp = ctx.xp
+        shape, one_d, idx = ctx.meta
+        g4 = gy[:, :, None, :] if one_d else gy
+        N, C = idx.shape[:2]
+        gx = xp.zeros((N, C, prod(shape[2:])), dtype=gy.dtype)
+        n_idx = xp.arange(N)[:, None, None]
+        c_idx = xp.arange(C)[None, :, None]
+        xp.add.at(gx, (n_idx, c_idx, idx.reshape(N, C, -1)), g4.reshape(N, C, -1))
+        return gx.reshape(shape)
