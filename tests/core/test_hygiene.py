@@ -29,8 +29,8 @@ def test_no_global_numpy_random_state():
 def test_import_backprop_stays_light():
     code = (
         "import sys, backprop; "
-        "heavy = [m for m in ('matplotlib', 'sklearn', 'tqdm', 'safetensors', 'torch') "
-        "if m in sys.modules]; print(heavy)"
+        "heavy = [m for m in ('matplotlib', 'sklearn', 'tqdm', 'safetensors', 'torch', 'mpi4py', "
+        "'numba') if m in sys.modules]; print(heavy)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -20,9 +20,10 @@ import gc
 import threading
 
 from . import function
+from .hooks import RemovableHandle
 from .version import check_saved_versions, clock
 
-__all__ = ["backward", "run_backward"]
+__all__ = ["backward", "run_backward", "register_post_backward_callback"]
 
 
 def node_of(p, consumer, i):
@@ -107,9 +108,27 @@ def run_backward(roots, gradients, retain_graph: bool = False, capture=None):
     # switched back on when the last of them ends, only if it was on before the first.
     _pause_gc()
     try:
-        return _run(roots, gradients, retain_graph, capture)
+        result = _run(roots, gradients, retain_graph, capture)
     finally:
         _resume_gc()
+    if capture is None:
+        for callback in list(_post_backward.values()):
+            callback()
+    return result
+
+
+_post_backward: dict = {}
+
+
+def register_post_backward_callback(callback) -> RemovableHandle:
+    """Call ``callback()`` after every backward pass that accumulated into ``.grad`` (not after
+    ``autograd.grad``), once all gradients are in place: what data-parallel training needs to
+    average the gradients over processes. Returns a handle whose ``remove()`` unregisters it."""
+    if not callable(callback):
+        raise TypeError(f"register_post_backward_callback: expected a callable, got {callback!r}")
+    handle = RemovableHandle(_post_backward)
+    _post_backward[handle.id] = callback
+    return handle
 
 
 _gc_lock = threading.Lock()
