@@ -1,0 +1,48 @@
+# The tensors tutorial: creation, attributes, indexing, joining, arithmetic, in place, numpy bridge.
+import numpy as np
+import torch
+
+data = [[1, 2], [3, 4]]
+x_data = torch.tensor(data)
+np_array = np.array(data)
+x_np = torch.from_numpy(np_array)
+x_ones = torch.ones_like(x_data)
+x_rand = torch.rand_like(x_data, dtype=torch.float)
+print(x_ones, x_rand.shape, x_rand.dtype)
+shape = (2, 3)
+print(torch.ones(shape), torch.zeros(shape).dtype)
+tensor = torch.ones(4, 4)
+print(f"Shape of tensor: {tensor.shape}")
+print(f"Datatype of tensor: {tensor.dtype}")
+print(f"Device tensor is stored on: {tensor.device}")
+print(f"First row: {tensor[0]}")
+print(f"First column: {tensor[:, 0]}")
+print(f"Last column: {tensor[..., -1]}")
+tensor[:, 1] = 0
+print(tensor)
+t1 = torch.cat([tensor, tensor, tensor], dim=1)
+print(t1.shape)
+y1 = tensor @ tensor.T
+y2 = tensor.matmul(tensor.T)
+y3 = torch.rand_like(y1)
+torch.matmul(tensor, tensor.T, out=y3)
+print(torch.equal(y1, y2), torch.equal(y1, y3))
+z1 = tensor * tensor
+z2 = tensor.mul(tensor)
+print(torch.equal(z1, z2))
+agg = tensor.sum()
+agg_item = agg.item()
+print(agg_item, type(agg_item))
+tensor.add_(5)
+print(tensor)
+t = torch.ones(5)
+n = t.numpy()
+t.add_(1)
+print(n)
+n = np.ones(5)
+t = torch.from_numpy(n)
+np.add(n, 1, out=n)
+print(t)
+print(x_np.dtype, x_data.float().mean().item(), x_data.max().item(), x_data.argmax().item())
+print(torch.stack([x_data, x_data]).shape, x_data.view(-1).tolist(), x_data.T.contiguous().shape)
+print(torch.where(x_data > 2, x_data, 0), x_data.clamp(min=2), (x_data % 2 == 0).sum().item())
