@@ -132,3 +132,13 @@ def _scalar(t: Tensor, s, op: str):
 def check_float(t: Tensor, op: str) -> None:
     if not is_float(t.data.dtype):
         raise TypeError(f"{op}: expected a floating-point tensor, got dtype {t.data.dtype}")
+
+
+def write_out(op: str, result: Tensor, out) -> Tensor:
+    """PyTorch's ``out=`` argument: copy ``result`` into ``out`` (same shape; cast to its dtype)
+    and return ``out``. Like torch, refused for an ``out`` that requires grad in grad mode."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}: out must be a Tensor, got {type(out).__name__}")
+    if out.shape != result.shape:
+        raise ValueError(f"{op}: out has shape {out.shape}, the result has shape {result.shape}")
+    return out.copy_(result)

@@ -6,14 +6,17 @@ import numpy as np
 
 from ..ops.linalg import Linear, MatMul
 from ..tensor import Tensor
-from ._util import cast, is_float, promote
+from ._util import cast, is_float, promote, write_out
 
 __all__ = ["matmul", "mm", "bmm", "dot", "linear"]
 
 
-def matmul(input: Tensor, other: Tensor) -> Tensor:
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product with NumPy's and PyTorch's rules: 1-D operands are vectors, leading dims
-    broadcast as batch dims. Shapes: (n,)@(n,) -> (); (m,k)@(k,n) -> (m,n); (*,m,k)@(*,k,n)."""
+    broadcast as batch dims. Shapes: (n,)@(n,) -> (); (m,k)@(k,n) -> (m,n); (*,m,k)@(*,k,n).
+    ``out``: a tensor of the result's shape to write into (in place, as ``out.copy_``)."""
+    if out is not None:
+        return write_out("matmul", matmul(input, other), out)
     _tensors(input, other, "matmul")
     a, b = input, other
     if a.dtype != b.dtype:
