@@ -4,7 +4,7 @@ call matches PyTorch (value, dtype, gradient) or, where PyTorch refuses, raises 
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import backprop as bp
@@ -18,7 +18,9 @@ def index_case(draw):
     n_parts = draw(st.integers(1, len(shape) + 1))
     used_ellipsis = False
     for _ in range(n_parts):
-        kind = draw(st.sampled_from(["int", "slice", "none", "ellipsis", "array", "mask"]))
+        kind = draw(
+            st.sampled_from(["int", "slice", "none", "ellipsis", "array", "mask", "bool", "int0d"])
+        )
         size = shape[dim] if dim < len(shape) else 1
         if kind == "int":
             parts.append(draw(st.integers(-size - 1, size)))  # may be out of range
@@ -30,6 +32,11 @@ def index_case(draw):
             dim += 1
         elif kind == "none":
             parts.append(None)
+        elif kind == "bool":  # a Python bool: a new dimension of size 1 (True) or 0 (False)
+            parts.append(draw(st.booleans()))
+        elif kind == "int0d":  # a 0-d integer tensor: PyTorch reads it as an integer
+            parts.append(Int0d(draw(st.integers(-size, size - 1))))
+            dim += 1
         elif kind == "ellipsis" and not used_ellipsis:
             parts.append(Ellipsis)
             used_ellipsis = True
@@ -43,10 +50,16 @@ def index_case(draw):
     return shape, parts
 
 
+class Int0d(int):
+    """An index part made into a 0-d int64 tensor (not a Python int) for both libraries."""
+
+
 def _as_index(lib, parts):
     out = []
     for p in parts:
-        if isinstance(p, list):
+        if isinstance(p, Int0d):
+            out.append(lib.tensor(int(p)))
+        elif isinstance(p, list):
             dtype = lib.bool if isinstance(p[0], bool) else lib.int64
             out.append(lib.tensor(p, dtype=dtype))
         else:
@@ -54,9 +67,22 @@ def _as_index(lib, parts):
     return tuple(out)
 
 
-@given(case=index_case(), seed=st.integers(0, 1000))
-def test_random_index_expressions_match_torch(case, seed):
-    shape, parts = case
+# Where PyTorch puts the advanced-index dimensions differs from NumPy's rule: an integer (or a
+# 0-d integer tensor) is no advanced index in PyTorch, and an ``...`` standing for no dimension
+# separates nothing. In each case NumPy's placement differs from PyTorch's.
+REGRESSIONS = [
+    ((2, 1, 1), [slice(None), [0], Ellipsis, [0]]),  # torch (2, 1), NumPy (1, 2)
+    ((2, 3, 1), [slice(None), [0, 1], Ellipsis, [0]]),  # (2, 2) in both, but transposed
+    ((2, 3, 1), [slice(None), [True, False, True], Ellipsis, [0]]),  # a mask, the same
+    ((2, 3, 4), [[0, 1], 0, Ellipsis, [1, 2]]),  # an int and an empty ... between arrays
+    ((2, 3, 4), [0, slice(None), [1, 2]]),  # torch (3, 2), NumPy (2, 3)
+    ((2, 3, 4), [slice(None), Int0d(1), Ellipsis, [0]]),  # torch (2, 1), NumPy (1, 2)
+    ((3, 4), [True, [0, 1]]),  # a Python bool indexes a new dimension
+    ((2, 3, 4), [slice(None), [0], None, [0]]),  # None separates: the arrays' dims go first
+]
+
+
+def _check_index(shape, parts, seed=0):
     x = np.random.default_rng(seed).standard_normal(shape)
     tx = torch.tensor(x, requires_grad=True)
     bx = bp.tensor(x, requires_grad=True)
@@ -67,13 +93,31 @@ def test_random_index_expressions_match_torch(case, seed):
             bx[_as_index(bp, parts)]
         return
     b_out = bx[_as_index(bp, parts)]
-    assert b_out.shape == tuple(t_out.shape)
+    assert b_out.shape == tuple(t_out.shape), (shape, parts)
     np.testing.assert_array_equal(b_out.data, t_out.detach().numpy())
     if b_out.numel():
         u = np.random.default_rng(seed + 1).standard_normal(b_out.shape)
         (b_out * bp.tensor(u)).sum().backward()
         (t_out * torch.tensor(u)).sum().backward()
         np.testing.assert_allclose(bx.grad.data, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape, parts", REGRESSIONS)
+def test_advanced_index_placement_matches_torch(shape, parts):
+    _check_index(shape, parts)
+
+
+def _with_regressions(test):
+    for shape, parts in REGRESSIONS:
+        test = example(case=(shape, parts), seed=0)(test)
+    return test
+
+
+@_with_regressions
+@given(case=index_case(), seed=st.integers(0, 1000))
+def test_random_index_expressions_match_torch(case, seed):
+    shape, parts = case
+    _check_index(shape, parts, seed)
 
 
 DTYPES = ["float32", "float64", "int64", "int32", "bool"]

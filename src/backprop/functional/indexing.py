@@ -12,16 +12,31 @@ __all__ = ["getitem", "gather", "index_select", "masked_fill", "take"]
 
 
 def _plain(i):
+    """One index item as NumPy takes it, with PyTorch's reading of 0-d indices.
+
+    A 0-d integer tensor or array is an integer (PyTorch selects with it; NumPy would count it
+    as an advanced index), a 0-d bool one a Python bool, and an empty list an empty integer index.
+    """
     if isinstance(i, Tensor):
-        return i.data
-    if isinstance(i, list):
-        return np.asarray(i)
+        i = i.data
+    elif isinstance(i, list):
+        i = np.asarray(i)
+        if i.size == 0 and i.dtype.kind == "f":
+            i = i.astype(np.int64)  # torch: x[[]] selects nothing
+    if isinstance(i, np.ndarray) and i.ndim == 0:
+        if i.dtype == np.bool_:
+            return bool(i)
+        if np.issubdtype(i.dtype, np.integer):
+            return int(i)
+    if isinstance(i, np.bool_):
+        return bool(i)
     return i
 
 
 def getitem(input: Tensor, index) -> Tensor:
-    """``input[index]`` with ints, slices, None, ``...``, integer arrays and bool masks (NumPy
-    rules). The gradient is scattered back; repeated indices accumulate."""
+    """``input[index]`` with ints, slices, None, ``...``, integer arrays and bool masks, with
+    PyTorch's rules (see :func:`_ints_first` for where they differ from NumPy's). The gradient
+    is scattered back; repeated indices accumulate."""
     index = tuple(_plain(i) for i in index) if isinstance(index, tuple) else _plain(index)
     for i in index if isinstance(index, tuple) else (index,):
         if isinstance(i, np.ndarray) and not (
@@ -33,10 +48,10 @@ def getitem(input: Tensor, index) -> Tensor:
         if isinstance(i, float):
             raise TypeError(f"index: float {i} cannot be used as an index")
     try:
-        split = _ints_first(index)
+        split = _ints_first(index, input.ndim)
         if split is not None:  # PyTorch's rule, not NumPy's: see _ints_first
             first, rest = split
-            return I.GetItem.apply(I.GetItem.apply(input, index=first), index=rest)
+            return I.GetItem.apply(input, index=rest, first=first)
         return I.GetItem.apply(input, index=index)
     except IndexError as e:
         raise IndexShapeError(f"index: {e} (tensor of shape {input.shape})") from None
@@ -46,32 +61,63 @@ def _is_int(i) -> bool:
     return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
 
 
-def _ints_first(index):
-    """``(ints only, the rest)`` when ``index`` mixes integers with integer-array or mask indices,
-    else None.
+def _ints_first(index, ndim: int | None = None):
+    """``(basic part, advanced part)`` when NumPy would place an advanced index's dimensions
+    elsewhere than PyTorch does, else None. ``x[index]`` is then ``x[first][rest]``.
 
-    NumPy counts an integer as an advanced index when arrays are present, so ``x[0, :, idx]``
-    puts idx's dimension first (the advanced indices are not adjacent); PyTorch applies the
-    integers first, as plain selections, and then ``[:, idx]``. Indexing twice gives PyTorch's
-    result.
+    PyTorch (``applySlicing`` then ``index``) first applies the integers, slices, None and
+    ``...`` as plain view operations; an integer removes its dimension and takes no part in
+    the advanced indexing. Then the index tensors sit at their positions among the remaining
+    dimensions, and their result dimensions go first if and only if some dimension lies
+    between two of them (a slice, a None, or an ``...`` that stands for at least one
+    dimension); else they stay in place. NumPy counts an integer as an advanced index, so
+    ``x[0, :, idx]`` puts idx's dimension first, and an ``...`` always separates, even one that
+    stands for no dimension: on a (2, 1, 1) tensor ``x[:, [0], ..., [0]]`` is (2, 1) in PyTorch,
+    (1, 2) in NumPy. A Python bool adds a dimension of size 1 indexed by ``[0]`` (True) or
+    ``[]`` (False), as in PyTorch.
+
+    ``rest`` holds only full slices and arrays, where NumPy's placement is PyTorch's. ``ndim``
+    (the indexed tensor's) tells how many dimensions an ``...`` stands for; without it the
+    ``...`` is kept in ``rest`` (right unless it stands for no dimension between two arrays).
     """
-    if not isinstance(index, tuple) or not any(_is_int(i) for i in index):
+    items = index if isinstance(index, tuple) else (index,)
+    arrays = [isinstance(i, np.ndarray) and i.ndim > 0 for i in items]
+    bools = [isinstance(i, (bool, np.bool_)) for i in items]
+    if not any(arrays) and not any(bools):
         return None
-    if not any(isinstance(i, np.ndarray) and i.ndim > 0 for i in index):
-        return None
+    if not any(_is_int(i) or i is None or i is Ellipsis or b for i, b in zip(items, bools)):
+        return None  # only slices and arrays: NumPy's rule is PyTorch's
+    consumed = sum(
+        (i.ndim if i.dtype == np.bool_ else 1)
+        if a
+        else (0 if b or i is None or i is Ellipsis else 1)
+        for i, a, b in zip(items, arrays, bools)
+    )
     first, rest = [], []
-    for i in index:
-        if _is_int(i):
+    for i, a, b in zip(items, arrays, bools):
+        if b:
+            first.append(None)
+            rest.append(np.zeros(1 if i else 0, dtype=np.int64))
+        elif _is_int(i):
             first.append(i)
-        elif isinstance(i, np.ndarray) and i.dtype == np.bool_:
+        elif a and i.dtype == np.bool_:
             first.extend([slice(None)] * i.ndim)  # a mask consumes its ndim dimensions
             rest.append(i)
-        elif i is None or i is Ellipsis or isinstance(i, (bool, np.bool_)):
-            first.append(i)
-            rest.append(i if i is Ellipsis else slice(None))  # None/bool: a new dim
-        else:  # a slice or an integer array: one dimension
+        elif a:
             first.append(slice(None))
             rest.append(i)
+        elif i is None:
+            first.append(None)
+            rest.append(slice(None))
+        elif i is Ellipsis:
+            first.append(i)
+            if ndim is None:
+                rest.append(i)
+            else:
+                rest.extend([slice(None)] * max(ndim - consumed, 0))
+        else:  # a slice (or anything else, for NumPy to judge): one dimension
+            first.append(i)
+            rest.append(slice(None))
     return tuple(first), tuple(rest)
 
 

@@ -9,27 +9,32 @@ from . import register_op
 def is_basic_index(index) -> bool:
     """True for ints, slices, None and Ellipsis only: such an index never repeats an element."""
     items = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in items)
+    return all(
+        (isinstance(i, (int, slice)) and not isinstance(i, bool)) or i is None or i is Ellipsis
+        for i in items
+    )
 
 
 @register_op("getitem")
 class GetItem(Function):
-    """y = x[index];  gx = zeros with gy added at index (repeated indices accumulate)."""
+    """y = x[first][index];  gx = zeros with gy added at index of gx[first] (a view: ``first``
+    is a basic index or None); repeated indices accumulate."""
 
     @staticmethod
-    def forward(ctx, x, *, index):
-        ctx.meta = (x.shape, x.dtype, index)
-        return x[index]
+    def forward(ctx, x, *, index, first=None):
+        ctx.meta = (x.shape, x.dtype, index, first)
+        return (x if first is None else x[first])[index]
 
     @staticmethod
     def backward(ctx, gy):
         xp = ctx.xp
-        shape, dtype, index = ctx.meta
+        shape, dtype, index, first = ctx.meta
         gx = xp.zeros(shape, dtype=dtype)
+        region = gx if first is None else gx[first]
         if is_basic_index(index):
-            gx[index] = gy
+            region[index] = gy
         else:
-            xp.add.at(gx, index, gy)
+            xp.add.at(region, index, gy)
         return gx
 
 
