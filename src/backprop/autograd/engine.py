@@ -192,6 +192,8 @@ def _run(roots, gradients, retain_graph: bool, capture):
         if ctx.saved_tensors and ctx.saved_at != clock.now:
             check_saved_versions(ctx, t)
         ctx.last_backward = not retain_graph
+        if hook is not None:
+            hook("grad_output", ctx, gy)
         results = ctx.fn.backward(ctx, gy)
         if type(results) is not tuple:
             results = (results,)

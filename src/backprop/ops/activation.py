@@ -78,7 +78,8 @@ class ReLU(Function):
         (y,) = ctx.saved_tensors
         xp = ctx.xp
         gy = ctx.match_layout(gy, y)
-        keep = xp.less_equal(y, y.dtype.type(0))
+        # (out= keeps a 0-d result an array, so that the in-place not works on it too)
+        keep = xp.less_equal(y, y.dtype.type(0), out=xp.empty(y.shape, dtype=bool))
         xp.logical_not(keep, out=keep)
         return select(xp, gy, keep, out=ctx.empty_like(y))
 
