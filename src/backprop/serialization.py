@@ -22,9 +22,16 @@ file is recognised by its magic bytes and refused with a clear error), the heade
 against the file size before anything is allocated, every entry's dtype, shape and offsets are
 validated, and a truncated or corrupted file raises :class:`SerializationError` naming the file.
 
-Writing is atomic: the bytes go to a temporary file in the destination folder, are flushed to disk
-(``fsync``) and renamed over the final name (``os.replace``), so a crash or Ctrl-C mid-write leaves
-the previous file intact.
+Every size the file declares is bounded before anything is allocated: the header by the file's
+size and :data:`MAX_HEADER_BYTES`, each tensor's bytes by the data actually present (offsets must
+tile the data exactly), and each tensor's element count, zero-size tensors included, by
+:data:`MAX_ELEMENTS`. A crafted file therefore raises :class:`SerializationError` naming it, never
+``MemoryError`` or NumPy's "array is too big".
+
+Writing goes through :func:`backprop.fileio.atomic_write`: a temporary file created exclusively
+under a random name in the destination folder (never following a symlink), fsynced, renamed over
+the final name and the folder fsynced, so a crash or Ctrl-C mid-write leaves the previous file
+intact. ``atomic_write`` is re-exported here for older callers.
 
 Example:
     >>> backprop.serialization.save(model.state_dict(), "weights.safetensors")
@@ -33,19 +40,18 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
 import os
 import struct
-import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .fileio import atomic_write
 from .tensor import Tensor
 
 __all__ = [
@@ -79,6 +85,10 @@ _NAMES = {dt.newbyteorder("="): name for name, dt in _DTYPES.items()}
 # A header larger than this is refused before it is read (safetensors itself allows 100 MB; our
 # headers hold a tensor index plus a few KB of JSON, so 16 MiB is generous).
 MAX_HEADER_BYTES = 16 << 20
+# No tensor may claim more elements than this, counting only its non-zero dimensions: a tensor
+# of shape (0, 2**62) holds no bytes, so the file size cannot bound it, and NumPy would fail on it
+# with "array is too big". 2**40 elements is a 4 TiB float32 tensor, far past any real file.
+MAX_ELEMENTS = 1 << 40
 _MAX_DIMS = 64
 _CHUNK = 1 << 20
 _CHECKSUM_KEY = "backprop.sha256"
@@ -87,46 +97,6 @@ _TREE_KEY = "backprop.tree"
 
 class SerializationError(ValueError):
     """A file is not valid safetensors, is truncated or corrupted, or holds the wrong data."""
-
-
-# ---------------------------------------------------------------------------------- atomic writes
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[Any]:
-    """Open a temporary file beside ``path`` for writing; on success it replaces ``path``.
-
-    The temporary file is in the same folder (so the rename stays on one file system and is
-    atomic), is fsync'ed before the rename, and is removed if anything fails, Ctrl-C included.
-    The folder is fsync'ed after the rename so that the new name itself survives a power cut.
-
-    Example:
-        >>> with atomic_write("runs/a/config.toml", "w") as f:
-        ...     f.write(text)
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return  # Windows cannot open a directory; NTFS journals the rename itself
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 # ---------------------------------------------------------------------------------- writing
@@ -318,6 +288,13 @@ def _read_header(f, path, size: int) -> tuple[dict, dict, int]:
                 f"corrupted header: tensor {name!r} of shape {shape} and dtype {dtype} needs "
                 f"{nbytes} bytes but its offsets span {offs[1] - offs[0]}",
             )
+        # A zero-size tensor holds no bytes, so the data cannot bound its other dimensions.
+        if nbytes == 0 and math.prod(d for d in shape if d) > MAX_ELEMENTS:
+            raise _fail(
+                path,
+                f"corrupted header: tensor {name!r} has shape {shape}, more than "
+                f"{MAX_ELEMENTS:,} elements along its non-zero dimensions",
+            )
         spans.append((offs[0], offs[1], name))
     spans.sort()
     end = 0
@@ -350,7 +327,14 @@ def _read(path, names: set[str] | None = None) -> tuple[dict[str, np.ndarray], d
         # File order, so that the checksum sees the bytes in the order they were hashed.
         for name, entry in sorted(index.items(), key=lambda kv: kv[1]["data_offsets"][0]):
             dtype = _DTYPES[entry["dtype"]]
-            arr = np.empty(entry["shape"], dtype=dtype)  # size validated against the file
+            try:
+                arr = np.empty(entry["shape"], dtype=dtype)  # size validated against the file
+            except MemoryError:
+                raise _fail(
+                    path,
+                    f"not enough memory to load tensor {name!r} "
+                    f"({math.prod(entry['shape']) * dtype.itemsize:,} bytes)",
+                ) from None
             f.seek(start + entry["data_offsets"][0])
             buf = _bytes(arr)
             if arr.size and f.readinto(buf) != arr.nbytes:
