@@ -1,5 +1,5 @@
 """Pictures (matplotlib, headless): learning curves, confusion matrices, conv filters and
-decision boundaries.
+decision boundaries; and the computational graph (Graphviz DOT, see ``graph.py``).
 
 matplotlib is imported only when a picture is drawn, and only through its object-oriented API
 (``Figure`` + the Agg canvas): no pyplot global state, no window, safe in scripts and servers.
@@ -9,8 +9,9 @@ from .boundaries import decision_grid, plot_decision_boundary
 from .confusion import plot_confusion_matrix
 from .curves import plot_history
 from .filters import filter_grid, plot_filters
+from .graph import Graph, draw_graph
 
 __all__ = [
     "plot_history", "plot_confusion_matrix", "filter_grid", "plot_filters", "decision_grid",
-    "plot_decision_boundary",
+    "plot_decision_boundary", "draw_graph", "Graph",
 ]  # fmt: skip
