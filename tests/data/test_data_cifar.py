@@ -108,7 +108,7 @@ def test_unsafe_archive_members_are_refused(tmp_path, member, why):
     with pytest.raises(ValueError, match=f"member '{member}' is {why}"):
         CIFAR10(root, train=True)
     assert not (tmp_path / "evil.bin").exists()
-    assert not any(p.name.endswith(".part") for p in root.rglob("*"))
+    assert not any(p.name.endswith((".part", ".bptmp")) for p in root.rglob("*"))
 
 
 def test_truncated_archive(tmp_path):
