@@ -1,10 +1,16 @@
-"""Downloading dataset files safely: mirrors in order, retries, checksums, atomic writes.
+"""Downloading dataset files safely: mirrors in order, retries, checksums, bounded, atomic writes.
 
-A file is streamed into a temporary file *in the destination folder*, its checksum is verified,
-it is flushed to disk (fsync), and only then renamed over the final name (``os.replace``, atomic
-on POSIX and Windows). An interrupted, truncated or corrupted download therefore never leaves a
-file under the final name that a later run would load; the temporary file is removed on every
-failure path, including Ctrl-C.
+A file is streamed through :func:`backprop.fileio.atomic_write` into a temporary file *in the
+destination folder* (created exclusively under a random name, never through a symlink), its
+checksum is verified, it is flushed to disk (fsync), and only then renamed over the final name
+(``os.replace``). An interrupted, truncated or corrupted download therefore never leaves a file
+under the final name that a later run would load; the temporary file is removed on every failure
+path, including Ctrl-C (a ``kill -9`` leaves one that :func:`backprop.fileio.
+remove_stale_temporaries` deletes).
+
+Every download is bounded by ``max_bytes`` (default :data:`MAX_DOWNLOAD_BYTES`, 4 GiB): a
+``Content-Length`` above it is refused before a byte is written, and a body that runs past it
+(or past its own ``Content-Length``) is cut off and refused.
 
 Only the standard library's ``urllib`` is used; tqdm draws a progress bar when it is installed and
 stderr is a terminal.
@@ -17,14 +23,16 @@ import http.client
 import os
 import socket
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..fileio import atomic_write
+
 __all__ = [
+    "MAX_DOWNLOAD_BYTES",
     "DownloadError",
     "default_root",
     "download_url",
@@ -34,12 +42,18 @@ __all__ = [
 
 _CHUNK = 1 << 20
 _USER_AGENT = "backprop-data/0.1 (+urllib)"
+# The largest file download_url accepts unless told otherwise (CIFAR-10's archive is 163 MB).
+MAX_DOWNLOAD_BYTES = 4 << 30
 # Seconds to wait before retry k (k = 0, 1, ...) is RETRY_DELAY * 2**k; tests set it to 0.
 RETRY_DELAY = 1.0
 
 
 class DownloadError(RuntimeError):
     """No URL gave a good copy of a file (offline, server down, bad checksum...)."""
+
+
+class _Refused(Exception):
+    """A copy that is certainly bad (checksum, size): not worth a retry on the same URL."""
 
 
 def default_root() -> Path:
@@ -92,20 +106,28 @@ def _progress_bar(total: int | None, desc: str, enabled: bool | None):
     return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, leave=False)
 
 
-def _fetch(url: str, tmp, hashers, timeout: float, desc: str, progress: bool | None) -> int:
+def _fetch(
+    url: str, tmp, hashers, timeout: float, desc: str, progress: bool | None, max_bytes: int
+) -> int:
     """Stream ``url`` into the open file ``tmp``; returns the byte count. Raises on any failure."""
     req = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         length = resp.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
+        if total is not None and total > max_bytes:
+            raise _Refused(
+                f"the server announces {total:,} bytes, more than max_bytes={max_bytes:,}"
+            )
         bar = _progress_bar(total, desc, progress)
         n = 0
         try:
             while chunk := resp.read(_CHUNK):
+                n += len(chunk)
+                if n > max_bytes:
+                    raise _Refused(f"the body runs past max_bytes={max_bytes:,}")
                 tmp.write(chunk)
                 for h in hashers.values():
                     h.update(chunk)
-                n += len(chunk)
                 if bar is not None:
                     bar.update(len(chunk))
         finally:
@@ -126,6 +148,7 @@ def download_url(
     retries: int = 2,
     timeout: float = 30.0,
     progress: bool | None = None,
+    max_bytes: int | None = None,
 ) -> Path:
     """Download one file to ``folder/filename``, trying each URL in order.
 
@@ -144,6 +167,8 @@ def download_url(
         retries: extra attempts per URL on transient errors.
         timeout: socket timeout in seconds.
         progress: draw a tqdm bar (None: only when stderr is a terminal).
+        max_bytes: the largest file accepted (None: :data:`MAX_DOWNLOAD_BYTES`); a larger one is
+            refused from its ``Content-Length`` or cut off when it runs past.
 
     Returns:
         The path of the downloaded file.
@@ -158,6 +183,9 @@ def download_url(
         raise ValueError(f"download_url: no URL given for {filename!r}")
     if retries < 0:
         raise ValueError(f"download_url: retries must be >= 0, got {retries}")
+    max_bytes = MAX_DOWNLOAD_BYTES if max_bytes is None else max_bytes
+    if max_bytes < 0:
+        raise ValueError(f"download_url: max_bytes must be >= 0, got {max_bytes}")
     folder = Path(folder).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / filename
@@ -165,51 +193,29 @@ def download_url(
     failures: list[str] = []
     for url in urls:
         for attempt in range(retries + 1):
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{filename}.", suffix=".part", dir=folder)
             try:
                 hashers = {k: hashlib.new(k) for k in expected}
-                with os.fdopen(fd, "wb") as tmp:
-                    _fetch(url, tmp, hashers, timeout, filename, progress)
-                    tmp.flush()
-                    os.fsync(tmp.fileno())
-                bad = [k for k, h in hashers.items() if h.hexdigest() != expected[k]]
-                if bad:
-                    got = ", ".join(f"{k} {hashers[k].hexdigest()} != {expected[k]}" for k in bad)
-                    failures.append(f"{url}: checksum mismatch ({got})")
-                    break  # a corrupt copy is not transient: try the next mirror
-                os.replace(tmp_name, final)
-                tmp_name = None
-                _fsync_dir(folder)
+                with atomic_write(final) as tmp:
+                    _fetch(url, tmp, hashers, timeout, filename, progress, max_bytes)
+                    bad = [k for k, h in hashers.items() if h.hexdigest() != expected[k]]
+                    if bad:  # raised inside the block: the temporary is dropped, not renamed
+                        got = ", ".join(
+                            f"{k} {hashers[k].hexdigest()} != {expected[k]}" for k in bad
+                        )
+                        raise _Refused(f"checksum mismatch ({got})")
                 return final
+            except _Refused as err:
+                failures.append(f"{url}: {err}")
+                break  # a corrupt copy is not transient: try the next mirror
             except Exception as err:
                 transient = _is_transient(err)
                 if not transient or attempt == retries:
                     failures.append(f"{url}: {type(err).__name__}: {err}")
                     break
                 time.sleep(RETRY_DELAY * 2**attempt)
-            finally:
-                if tmp_name is not None:
-                    try:
-                        os.unlink(tmp_name)
-                    except FileNotFoundError:
-                        pass
     tried = "\n  ".join(failures)
     raise DownloadError(
         f"download_url: could not download {filename!r}; tried:\n  {tried}\n"
         f"If you are offline, download the file by hand from one of these URLs and put it in "
         f"{folder}"
     )
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
