@@ -237,3 +237,32 @@ def test_l2_penalty():
     assert net[0].bias.grad is not None
     with pytest.raises(TypeError, match="l2_penalty"):
         nn.l2_penalty([1.0])
+
+
+@pytest.mark.parametrize(
+    "target, shown",
+    [
+        ([1.5, 0.0], "min 0 and max 1.5"),
+        ([-0.1, 1.0], "min -0.1 and max 1"),
+        ([np.nan, 1.0], "NaN"),
+    ],
+)
+def test_bce_refuses_targets_outside_unit_interval_as_torch_does(target, shown):
+    import torch
+
+    p = [0.3, 0.6]
+    with pytest.raises(RuntimeError, match="target should be between 0 and 1"):
+        torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(target))
+    for call in (F.binary_cross_entropy, nn.BCELoss()):
+        with pytest.raises(
+            ValueError, match=r"binary_cross_entropy: target values must lie in \[0, 1\]"
+        ) as e:
+            call(bp.tensor(p), bp.tensor(target))
+        assert shown in str(e.value)
+    # the bounds themselves are fine, and the logits form takes any target (as torch's)
+    F.binary_cross_entropy(bp.tensor(p), bp.tensor([0.0, 1.0]))
+    got = F.binary_cross_entropy_with_logits(bp.tensor(p), bp.tensor([1.5, -1.0]))
+    want = torch.nn.functional.binary_cross_entropy_with_logits(
+        torch.tensor(p), torch.tensor([1.5, -1.0])
+    )
+    np.testing.assert_allclose(got.item(), want.item(), rtol=1e-6)

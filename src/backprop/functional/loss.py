@@ -130,7 +130,7 @@ def binary_cross_entropy(
 
     Args:
         input: probabilities in [0, 1].
-        target: targets in [0, 1], the input's shape.
+        target: targets in [0, 1], the input's shape (ValueError outside it, as PyTorch raises).
         weight: per-element weights broadcasting to the input (a constant).
 
     Shape: input (*), target (*); output () or (*) for 'none'.
@@ -143,8 +143,24 @@ def binary_cross_entropy(
             f"{op}: input values must lie in [0, 1], got min {x.data.min():.4g} and max "
             f"{x.data.max():.4g} (for logits use binary_cross_entropy_with_logits)"
         )
+    _check_unit_target(t, op)
     w = _const(weight, x, op, "weight")
     return L.BinaryCrossEntropy.apply(x, t, weight=w, reduction=_reduction(reduction, op, x))
+
+
+def _check_unit_target(t: Tensor, op: str) -> None:
+    """Targets must lie in [0, 1] (PyTorch raises "all elements of target should be between 0
+    and 1"); outside it the loss is unbounded below and training runs away."""
+    a = t.data
+    if not a.size or (a.min() >= 0 and a.max() <= 1):  # NaN fails both comparisons
+        return
+    nan = np.isnan(a)
+    if nan.any():
+        raise ValueError(f"{op}: target values must lie in [0, 1], got {int(nan.sum())} NaN(s)")
+    raise ValueError(
+        f"{op}: target values must lie in [0, 1], got min {a.min():.4g} and max {a.max():.4g} "
+        f"(for targets outside [0, 1] use binary_cross_entropy_with_logits, which allows them)"
+    )
 
 
 def binary_cross_entropy_with_logits(

@@ -77,7 +77,8 @@ class BCELoss(_WeightedLoss):
 
     Prefer :class:`BCEWithLogitsLoss` on logits (stabler).
 
-    Shape: input (*) in [0, 1], target (*) the same -> () or (*) for 'none'.
+    Shape: input (*) in [0, 1], target (*) the same, in [0, 1] (else ValueError, as PyTorch
+    raises) -> () or (*) for 'none'.
     """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
