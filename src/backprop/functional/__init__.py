@@ -4,17 +4,33 @@ Each checks its arguments (ValueError / TypeError naming the function and the va
 itself, and calls ``Op.apply``. ``backprop.nn.functional`` re-exports the neural-network subset.
 """
 
-from . import activation, creation, elementwise, indexing, linalg, reduction, sampling, shape
+from . import (
+    activation,
+    creation,
+    elementwise,
+    indexing,
+    layout,
+    linalg,
+    reduction,
+    sampling,
+    scan,
+    shape,
+)
+from . import scatter as _scatter  # (the name `scatter` is the function, as torch.scatter)
 from .activation import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
+from .layout import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
 from .sampling import *  # noqa: F401,F403
+from .scan import *  # noqa: F401,F403
+from .scatter import *  # noqa: F401,F403  (after .indexing: torch's take)
 from .shape import *  # noqa: F401,F403
 
-__all__ = (
+__all__ = list(dict.fromkeys(
     activation.__all__ + creation.__all__ + elementwise.__all__ + indexing.__all__
-    + linalg.__all__ + reduction.__all__ + sampling.__all__ + shape.__all__
-)  # fmt: skip
+    + layout.__all__ + linalg.__all__ + reduction.__all__ + sampling.__all__ + scan.__all__
+    + _scatter.__all__ + shape.__all__
+))  # fmt: skip

@@ -7,14 +7,16 @@ import math
 import numpy as np
 
 from ..ops import shape as S
-from ..ops.indexing import GetItem
+from ..ops.indexing import GetItem, IndexSelect
 from ..tensor import Tensor
 from ._util import as_tensor, dim_tuple, one_dim, parse_sizes, promote
 
 __all__ = [
-    "reshape", "view", "transpose", "swapaxes", "permute", "movedim", "flatten", "unflatten",
-    "squeeze", "unsqueeze", "expand", "broadcast_to", "repeat", "flip", "cat", "concat",
-    "concatenate", "stack", "split", "chunk", "unbind", "narrow", "pad",
+    "reshape", "view", "transpose", "swapaxes", "swapdims", "permute", "movedim", "moveaxis",
+    "flatten", "unflatten", "squeeze", "unsqueeze", "expand", "broadcast_to", "repeat", "tile",
+    "repeat_interleave", "flip", "cat", "concat", "concatenate", "stack", "split",
+    "split_with_sizes", "tensor_split", "hsplit", "vsplit", "dsplit", "chunk", "unbind", "narrow",
+    "pad",
 ]  # fmt: skip
 
 
@@ -60,16 +62,32 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return S.Permute.apply(input, dims=tuple(dims))
 
 
-swapaxes = transpose
+swapaxes = swapdims = transpose
 
 
-def movedim(input: Tensor, source: int, destination: int) -> Tensor:
-    """Move dimension ``source`` to position ``destination``."""
-    s = one_dim(source, input.ndim, "movedim")
-    d = one_dim(destination, input.ndim, "movedim")
-    dims = [i for i in range(input.ndim) if i != s]
-    dims.insert(d, s)
-    return S.Permute.apply(input, dims=tuple(dims))
+def movedim(input: Tensor, source, destination) -> Tensor:
+    """Move dimension(s) ``source`` (an int or a tuple) to position(s) ``destination``; the
+    other dimensions keep their order."""
+    src = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
+    dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: source {source} and destination {destination} differ in "
+                         f"length")  # fmt: skip
+    src = [one_dim(a, input.ndim, "movedim") for a in src]
+    dst = [one_dim(a, input.ndim, "movedim") for a in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError(f"movedim: repeated dims in {source} or {destination}")
+    if input.ndim == 0:
+        return input
+    rest = iter(i for i in range(input.ndim) if i not in src)
+    at = dict(zip(dst, src))
+    dims = tuple(at[i] if i in at else next(rest) for i in range(input.ndim))
+    if dims == tuple(range(input.ndim)):
+        return input
+    return S.Permute.apply(input, dims=dims)
+
+
+moveaxis = movedim
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -141,6 +159,43 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     return S.Repeat.apply(input, reps=reps)
 
 
+def tile(input: Tensor, dims) -> Tensor:
+    """Repeat the tensor ``dims[i]`` times along each dim; fewer ``dims`` than the tensor has
+    dims are padded with leading 1s (``torch.tile``)."""
+    reps = parse_sizes((dims,) if isinstance(dims, (int, np.integer)) else (tuple(dims),), "tile")
+    reps = (1,) * (input.ndim - len(reps)) + reps
+    return repeat(input, reps)
+
+
+def repeat_interleave(input: Tensor, repeats=None, dim=None, *, output_size=None) -> Tensor:
+    """Repeat each element ``repeats`` times (an int, or one count per element of ``dim``) along
+    ``dim`` (None: of the flattened tensor). ``repeat_interleave(counts)`` alone gives the indices
+    ``0, 0, ..., 1, ...`` repeated by the counts. The gradient sums the copies."""
+    if repeats is None:  # torch.repeat_interleave(repeats_tensor)
+        r = np.asarray(input.data if isinstance(input, Tensor) else input)
+        if r.ndim > 1 or not np.issubdtype(r.dtype, np.integer) or (r < 0).any():
+            raise ValueError("repeat_interleave: repeats must be a 0-d or 1-D tensor of counts")
+        return Tensor._make(np.repeat(np.arange(r.size), r.reshape(-1)), False, None)
+    input = as_tensor(input, "repeat_interleave")
+    if dim is None:
+        input, d = flatten(input), 0
+    else:
+        d = one_dim(dim, input.ndim, "repeat_interleave")
+        if input.ndim == 0:
+            input = reshape(input, 1)
+    n = input.shape[d]
+    r = np.asarray(repeats.data if isinstance(repeats, Tensor) else repeats)
+    if not np.issubdtype(r.dtype, np.integer) or r.ndim > 1 or (r < 0).any():
+        raise ValueError(f"repeat_interleave: repeats must be non-negative ints, got {repeats!r}")
+    if r.ndim == 1 and r.size not in (1, n):
+        raise ValueError(f"repeat_interleave: {r.size} repeats for dim {dim} of size {n}")
+    index = np.repeat(np.arange(n), r.reshape(-1) if r.ndim else int(r))
+    if output_size is not None and output_size != index.size:
+        raise ValueError(f"repeat_interleave: output_size {output_size} but the repeats give "
+                         f"{index.size}")  # fmt: skip
+    return IndexSelect.apply(input, index, dim=d)
+
+
 def flip(input: Tensor, dims) -> Tensor:
     """Reverse the order of elements along ``dims``."""
     return S.Flip.apply(input, dims=dim_tuple(dims, input.ndim, "flip"))
@@ -190,6 +245,8 @@ def _common(tensors):
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The slice ``start:start+length`` along ``dim``."""
     d = one_dim(dim, input.ndim, "narrow")
+    if isinstance(start, Tensor):  # PyTorch accepts a 0-d tensor start
+        start = int(start.item())
     if start < 0:
         start += input.shape[d]
     if not (0 <= start and length >= 0 and start + length <= input.shape[d]):
@@ -220,6 +277,60 @@ def split(input: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
         out.append(narrow(input, d, start, s))
         start += s
     return tuple(out)
+
+
+def split_with_sizes(input: Tensor, split_sizes, dim: int = 0) -> tuple:
+    """Split into pieces of the listed sizes (they must sum to the size of ``dim``)."""
+    return split(input, list(split_sizes), dim)
+
+
+def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
+    """Split into ``n`` nearly equal pieces (an int or 0-d tensor: the first ``size % n`` get one
+    more element) or at the listed indices (a list, tuple or 1-D tensor; as Python slices, so
+    they may run past the end), as ``torch.tensor_split``."""
+    d = one_dim(dim, input.ndim, "tensor_split")
+    n = input.shape[d]
+    ios = indices_or_sections
+    if isinstance(ios, Tensor):
+        if ios.data.ndim > 1 or not np.issubdtype(ios.data.dtype, np.integer):
+            raise TypeError("tensor_split: a tensor indices_or_sections must be 0-d or 1-D ints")
+        ios = int(ios.data) if ios.ndim == 0 else [int(i) for i in ios.data]
+    if isinstance(ios, (int, np.integer)):
+        k = int(ios)
+        if k <= 0:
+            raise ValueError(f"tensor_split: sections must be positive, got {k}")
+        q, rem = divmod(n, k)
+        bounds = [i * q + min(i, rem) for i in range(k + 1)]
+    else:
+        bounds = [0] + [min(max(int(i) + (n if i < 0 else 0), 0), n) for i in ios] + [n]
+    index = (slice(None),) * d
+    return tuple(
+        GetItem.apply(input, index=index + (slice(a, max(a, b)),))
+        for a, b in zip(bounds[:-1], bounds[1:])
+    )
+
+
+def _dir_split(input: Tensor, ios, d: int, need: int, op: str) -> tuple:
+    if input.ndim < need:
+        raise ValueError(f"{op}: input needs at least {need} dims, got shape {input.shape}")
+    if isinstance(ios, (int, np.integer)) and (ios <= 0 or input.shape[d] % ios):
+        raise ValueError(f"{op}: dim {d} of size {input.shape[d]} is not divisible into {ios}")
+    return tensor_split(input, ios, d)
+
+
+def hsplit(input: Tensor, indices_or_sections) -> tuple:
+    """``tensor_split`` along dim 1 (dim 0 for a 1-D input); an int must divide evenly."""
+    return _dir_split(input, indices_or_sections, 1 if input.ndim > 1 else 0, 1, "hsplit")
+
+
+def vsplit(input: Tensor, indices_or_sections) -> tuple:
+    """``tensor_split`` along dim 0 of an input with at least 2 dims; an int divides evenly."""
+    return _dir_split(input, indices_or_sections, 0, 2, "vsplit")
+
+
+def dsplit(input: Tensor, indices_or_sections) -> tuple:
+    """``tensor_split`` along dim 2 of an input with at least 3 dims; an int divides evenly."""
+    return _dir_split(input, indices_or_sections, 2, 3, "dsplit")
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:

@@ -33,12 +33,15 @@ def _load_all() -> None:
         embedding,
         indexing,
         inplace,
+        layout,
         linalg,
         loss,
         normalization,
         pooling,
         recurrent,
         reduction,
+        scan,
+        scatter,
         shape,
     )
 

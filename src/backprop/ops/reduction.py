@@ -281,7 +281,7 @@ class Norm(Function):
         p, axis = ctx.meta
         g = gy.reshape(y.shape)
         zero = x.dtype.type(0)
-        sign = torch_sign(xp, x)
+        sign = torch_sign(xp, xp.atleast_1d(x)).reshape(x.shape)  # (a 0-d x: an array)
         with xp.errstate(divide="ignore", invalid="ignore"):
             if p == float("inf"):
                 # PyTorch: NaNs count among the maxima (and get sign(NaN) = 0).
@@ -296,3 +296,101 @@ class Norm(Function):
             if p == 2:
                 return g * xp.where(y == 0, zero, x / y)
             return sign * xp.abs(x) ** (p - 1) * xp.where(y == 0, zero, g / y ** (p - 1))
+
+
+@register_op("median")
+class Median(Function):
+    """y = the lower median of all elements (NaN if any is NaN; ``ignore_nan``: of the non-NaN
+    ones, as nanmedian);  the gradient is shared evenly among the elements equal to y (the NaNs
+    when y is NaN), as PyTorch's evenly_distribute_backward."""
+
+    @staticmethod
+    def forward(ctx, x, *, ignore_nan=False):
+        xp = ctx.xp
+        flat = x.reshape(-1)
+        nans = int(xp.isnan(flat).sum()) if x.dtype.kind == "f" else 0
+        if nans and not ignore_nan:
+            y = xp.asarray(xp.nan, dtype=x.dtype)
+        else:
+            valid = flat.size - nans
+            pos = (valid - 1) // 2 if valid else 0
+            y = xp.asarray(xp.partition(flat, pos)[pos])
+        ctx.save_for_backward(x, y)
+        ctx.meta = (None, False, True)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _even_backward(ctx, gy)
+
+
+@register_op("quantile")
+class Quantile(Function):
+    """y = PyTorch's quantile: sort along ``dim`` (None: all elements), rank r = q * (n - 1)
+    (a slice with a NaN: its last rank; ``ignore_nan``: n counts the non-NaNs), then lerp between
+    the sorted values at floor(r) and ceil(r) (or pick one: ``interpolation``);
+    gx: gy * (1 - w) to the element below, gy * w to the one above (all to it when picked)."""
+
+    @staticmethod
+    def forward(ctx, x, *, q, dim, keepdim, interpolation, ignore_nan, scalar):
+        xp = ctx.xp
+        xw = x.reshape(-1) if dim is None else xp.moveaxis(x, dim, -1)  # (B..., n)
+        n = xw.shape[-1]
+        order = xp.argsort(xw, axis=-1, kind="stable")
+        srt = xp.take_along_axis(xw, order, axis=-1)
+        nan = xp.isnan(srt)
+        q = q.astype(x.dtype)  # (nq,)
+        if ignore_nan:
+            valid = (~nan).sum(axis=-1, keepdims=True).astype(x.dtype)
+            ranks = q * (valid - x.dtype.type(1))
+            ranks = xp.where(ranks < 0, x.dtype.type(0), ranks)
+        else:
+            last = x.dtype.type(n - 1)
+            ranks = xp.broadcast_to(q * last, srt.shape[:-1] + q.shape)
+            ranks = xp.where(nan.any(axis=-1, keepdims=True), last, ranks)
+        if interpolation == "lower":
+            ranks = xp.floor(ranks)
+        elif interpolation == "higher":
+            ranks = xp.ceil(ranks)
+        elif interpolation == "nearest":
+            ranks = xp.round(ranks)
+        below = ranks.astype(xp.int64)
+        y = xp.take_along_axis(srt, below, axis=-1)  # (B..., nq)
+        above = w = None
+        if interpolation in ("linear", "midpoint"):
+            w = (
+                xp.full_like(ranks, 0.5)
+                if interpolation == "midpoint"
+                else ranks - below.astype(x.dtype)
+            )
+            above = xp.ceil(ranks).astype(xp.int64)
+            hi = xp.take_along_axis(srt, above, axis=-1)
+            with xp.errstate(invalid="ignore"):
+                # torch.lerp's two-sided form (exact at both ends).
+                y = xp.where(w < 0.5, y + w * (hi - y), hi - (hi - y) * (x.dtype.type(1) - w))
+        if any(ctx.needs_input_grad):
+            ctx.meta = (x.shape, order, below, above, w, dim, keepdim, scalar)
+        y = xp.moveaxis(y, -1, 0)  # (nq, B...)
+        if keepdim:
+            y = y.reshape(q.shape + (1,) * x.ndim) if dim is None else xp.expand_dims(y, dim + 1)
+        return y[0] if scalar else y
+
+    @staticmethod
+    def backward(ctx, gy):
+        xp = ctx.xp
+        shape, order, below, above, w, dim, keepdim, scalar = ctx.meta
+        g = gy[None] if scalar else gy
+        if keepdim:
+            g = g.reshape(g.shape[:1]) if dim is None else g.squeeze(dim + 1)
+        g = xp.moveaxis(g, 0, -1)  # (B..., nq)
+        gs = xp.zeros(order.shape, dtype=gy.dtype)
+        grid = list(xp.indices(below.shape, sparse=True))
+        if w is None:
+            xp.add.at(gs, tuple(grid[:-1]) + (below,), g)
+        else:
+            with xp.errstate(invalid="ignore"):
+                xp.add.at(gs, tuple(grid[:-1]) + (below,), g * (gy.dtype.type(1) - w))
+                xp.add.at(gs, tuple(grid[:-1]) + (above,), g * w)
+        gxw = xp.empty_like(gs)
+        xp.put_along_axis(gxw, order, gs, axis=-1)
+        return gxw.reshape(shape) if dim is None else xp.moveaxis(gxw, -1, dim)
