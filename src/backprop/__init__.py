@@ -37,13 +37,35 @@ bool = _np.dtype(_np.bool_)
 
 __all__ = [
     "Tensor", "Function", "backend", "nn", "random", "manual_seed", "seed", "initial_seed",
-    "Generator", "set_num_threads",
+    "Generator", "set_num_threads", "save", "load",
     "get_num_threads",
     "no_grad", "enable_grad", "inference_mode", "is_inference_mode_enabled", "device", "cuda",
     "set_grad_enabled", "is_grad_enabled", "gradcheck", "float16", "half", "float32", "float",
     "float64", "double", "int8", "uint8", "int16", "short", "int32", "int", "int64", "long", "bool",
     *_functional_all,
 ]  # fmt: skip
+
+
+def save(obj, f, **kwargs) -> None:
+    """PyTorch's ``torch.save(obj, f)``: tensors, state dicts, optimiser and scheduler states and
+    nested dicts/lists of them with numbers and strings, to a safetensors file with a JSON
+    skeleton (never pickle; see :mod:`backprop.serialization`), written atomically."""
+    from .serialization import save as _save
+
+    _save(obj, f)
+
+
+def load(f, map_location=None, weights_only: bool = True, **kwargs):
+    """PyTorch's ``torch.load(f)`` for files written by :func:`save` (or any safetensors file).
+    ``map_location`` may only name the CPU; ``weights_only`` is accepted for PyTorch code: the
+    file is never unpickled either way (a pickle is refused, saying how to convert it)."""
+    from .serialization import load as _load
+
+    if map_location is not None and not callable(map_location):
+        from .device import as_device
+
+        as_device(map_location, "load")
+    return _load(f)
 
 
 # Heavier subpackages load on first use, so `import backprop` stays light (as `torch.optim` is
