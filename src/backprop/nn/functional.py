@@ -20,8 +20,15 @@ from ..functional.activation import (
     threshold,
 )
 from ..functional.conv import conv1d, conv2d
+from ..functional.conv_transpose import (
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
 from ..functional.dropout import dropout
 from ..functional.embedding import embedding
+from ..functional.embedding_bag import embedding_bag
 from ..functional.linalg import linear
 from ..functional.loss import (
     binary_cross_entropy,
@@ -34,7 +41,15 @@ from ..functional.loss import (
     nll_loss,
 )
 from ..functional.normalization import batch_norm, group_norm, layer_norm, rms_norm
+from ..functional.padding import pad
 from ..functional.pixel import pixel_shuffle, pixel_unshuffle
+from ..functional.pool3d import (
+    avg_pool3d,
+    max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
 from ..functional.pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -46,7 +61,12 @@ from ..functional.pooling import (
     max_pool2d,
 )
 from ..functional.sampling import one_hot
-from ..functional.shape import pad
+from ..functional.upsample import (
+    interpolate,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 
 __all__ = [
     "elu", "gelu", "heaviside_step", "leaky_relu", "linear_activation", "log_softmax", "relu",
@@ -57,4 +77,9 @@ __all__ = [
     "multi_margin_loss",
     "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+]  # fmt: skip
+__all__ += [
+    "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "embedding_bag",
+    "avg_pool3d", "max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "interpolate",
+    "upsample", "upsample_bilinear", "upsample_nearest",
 ]  # fmt: skip

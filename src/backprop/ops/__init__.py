@@ -28,21 +28,27 @@ def _load_all() -> None:
     from . import (  # noqa: F401
         activation,
         conv,
+        conv3d,
+        conv_transpose,
         dropout,
         elementwise,
         embedding,
+        embedding_bag,
         indexing,
         inplace,
         layout,
         linalg,
         loss,
         normalization,
+        padding,
+        pool3d,
         pooling,
         recurrent,
         reduction,
         scan,
         scatter,
         shape,
+        upsample,
     )
 
 
