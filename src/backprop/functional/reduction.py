@@ -299,18 +299,22 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, *, axis=None, 
 
 
 def all(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
-    """Whether every element (over ``dim``, an int or a tuple) is true: bool (uint8 for uint8)."""
+    """Whether every element (over ``dim``, an int or a tuple; ``()``: none) is true: bool (uint8
+    for uint8)."""
     return _all_any(np.all, input, dim, keepdim, axis, keepdims, "all")
 
 
 def any(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
-    """Whether any element (over ``dim``, an int or a tuple) is true: bool (uint8 for uint8)."""
+    """Whether any element (over ``dim``, an int or a tuple; ``()``: none) is true: bool (uint8
+    for uint8)."""
     return _all_any(np.any, input, dim, keepdim, axis, keepdims, "any")
 
 
 def _all_any(fn, input, dim, keepdim, axis, keepdims, op):
     input = as_tensor(input, op)
-    axes = _axes(input, pick_dim(dim, axis, op), op)
+    dim = pick_dim(dim, axis, op)
+    # PyTorch's all/any read an empty tuple of dims as "reduce none" (sum etc. as "all").
+    axes = () if isinstance(dim, (tuple, list)) and not dim else _axes(input, dim, op)
     out = np.asarray(fn(input.data, axis=axes, keepdims=pick_keepdim(keepdim, keepdims)))
     if input.data.dtype == np.uint8:
         out = out.astype(np.uint8)
