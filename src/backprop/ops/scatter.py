@@ -90,7 +90,7 @@ def scatter_reduce_array(xp, x, src, grid, reduce, include_self):
         n = xp.full(x.shape, 1 if include_self else 0, dtype=xp.int64)
         xp.add.at(n, grid, 1)
         n = xp.maximum(n, 1)
-        y = y / n.astype(x.dtype) if kind == "f" else y // n
+        y = y / n.astype(x.dtype) if kind == "f" else (y // n).astype(x.dtype)
     return y
 
 
