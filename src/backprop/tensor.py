@@ -717,60 +717,9 @@ class Tensor:
     def log_softmax(self, dim):
         return F.log_softmax(self, dim)
 
-    # ----------------------------------------------------------------- reductions
-    def sum(self, dim=None, keepdim=False):
-        return F.sum(self, dim, keepdim)
-
-    def mean(self, dim=None, keepdim=False):
-        return F.mean(self, dim, keepdim)
-
-    def max(self, dim=None, keepdim=False):
-        return F.max(self, dim, keepdim)
-
-    def min(self, dim=None, keepdim=False):
-        return F.min(self, dim, keepdim)
-
-    def amax(self, dim=None, keepdim=False):
-        return F.amax(self, dim, keepdim)
-
-    def amin(self, dim=None, keepdim=False):
-        return F.amin(self, dim, keepdim)
-
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return F.var(self, dim, unbiased, keepdim, correction=correction)
-
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return F.std(self, dim, unbiased, keepdim, correction=correction)
-
-    def logsumexp(self, dim, keepdim=False):
-        return F.logsumexp(self, dim, keepdim)
-
-    def prod(self, dim=None, keepdim=False):
-        return F.prod(self, dim, keepdim)
-
-    def norm(self, p="fro", dim=None, keepdim=False):
-        return F.norm(self, p, dim, keepdim)
-
-    def argmax(self, dim=None, keepdim=False):
-        return F.argmax(self, dim, keepdim)
-
-    def argmin(self, dim=None, keepdim=False):
-        return F.argmin(self, dim, keepdim)
-
-    def topk(self, k, dim=-1, largest=True, sorted=True):
-        return F.topk(self, k, dim, largest, sorted)
-
-    def sort(self, dim=-1, descending=False):
-        return F.sort(self, dim, descending)
-
-    def argsort(self, dim=-1, descending=False):
-        return F.argsort(self, dim, descending)
-
-    def all(self, dim=None, keepdim=False):
-        return F.all(self, dim, keepdim)
-
-    def any(self, dim=None, keepdim=False):
-        return F.any(self, dim, keepdim)
+    # ----------------------------------------------------------------- reductions, scans
+    # (generated below: x.sum(...) is F.sum(x, ...), with every form the function accepts,
+    # e.g. x.sum(axis=1, keepdims=True))
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape):
@@ -868,3 +817,64 @@ function.Tensor = Tensor
 from . import functional as F  # noqa: E402  (the functions import Tensor from this module)
 from . import inplace  # noqa: E402
 from .functional import _util as _fu  # noqa: E402
+
+
+def _method(name: str):
+    # F is still being imported when this module runs (functional imports Tensor), so the
+    # function is looked up at call time.
+    def method(self, *args, **kwargs):
+        return getattr(F, name)(self, *args, **kwargs)
+
+    method.__name__ = name
+    method.__qualname__ = f"Tensor.{name}"
+    method.__doc__ = f"``x.{name}(...)`` is :func:`backprop.{name}` ``(x, ...)``."
+    return method
+
+
+# Methods that are the function of the same name with the tensor first, as in PyTorch.
+FORWARDED_METHODS = (
+    # reductions and scans (dim= or axis=, keepdim= or keepdims=)
+    "sum", "nansum", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "var", "std",
+    "logsumexp", "norm", "argmax", "argmin", "all", "any", "median", "nanmedian", "mode",
+    "kthvalue", "quantile", "nanquantile", "count_nonzero", "cumsum", "cumprod", "cummax",
+    "cummin", "logcumsumexp", "topk", "sort", "argsort", "msort",
+    # scatter, gather and masks
+    "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
+    "masked_select", "masked_scatter", "take", "take_along_dim", "nonzero", "argwhere",
+    # layout
+    "tril", "triu", "diag", "diagonal", "diag_embed", "trace", "roll", "rot90", "fliplr",
+    "flipud", "repeat_interleave", "movedim", "moveaxis", "swapaxes", "swapdims",
+    "split_with_sizes", "tensor_split", "hsplit", "vsplit", "dsplit",
+)  # fmt: skip
+for _name in FORWARDED_METHODS:
+    setattr(Tensor, _name, _method(_name))
+del _name
+
+
+def _tile(self, *dims):
+    """``x.tile(2, 3)`` or ``x.tile((2, 3))``: :func:`backprop.tile`."""
+    return F.tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
+
+
+Tensor.tile = _tile
+
+
+def _inplace_method(name: str):
+    def method(self, *args, **kwargs):
+        fn = getattr(F, name)
+        return inplace.write(self, name + "_", lambda old, *ops: fn(old, *ops, **kwargs), *args)
+
+    method.__name__ = name + "_"
+    method.__qualname__ = f"Tensor.{name}_"
+    method.__doc__ = f"In-place :func:`backprop.{name}`: ``x.{name}_(...)`` writes into ``x``."
+    return method
+
+
+# In-place twins of forwarded methods (x.scatter_(...), x.index_add_(...), x.tril_()...).
+FORWARDED_INPLACE = (
+    "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
+    "masked_scatter", "tril", "triu",
+)  # fmt: skip
+for _name in FORWARDED_INPLACE:
+    setattr(Tensor, _name + "_", _inplace_method(_name))
+del _name
