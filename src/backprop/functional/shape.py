@@ -351,14 +351,16 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
     """Pad with a constant. ``pad`` lists (before, after) pairs starting from the LAST dimension,
-    as ``torch.nn.functional.pad``: ``(1, 1)`` pads the last dim, ``(1, 1, 2, 2)`` the last two."""
-    if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    as ``torch.nn.functional.pad``: ``(1, 1)`` pads the last dim, ``(1, 1, 2, 2)`` the last two.
+    The other modes (reflect, replicate, circular) and negative widths (cropping) are
+    :func:`backprop.functional.padding.pad`'s, which this calls for them."""
     pad = tuple(int(p) for p in pad)
+    if mode != "constant" or any(p < 0 for p in pad):
+        from .padding import pad as pad_any
+
+        return pad_any(input, pad, mode, None if mode != "constant" else value)
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: {pad} must hold pairs for at most {input.ndim} dims")
-    if any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding {pad} is not supported")
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])

@@ -17,7 +17,7 @@ def _shape(a):
 
 def torch_sign(xp, x):
     """sign(x) as PyTorch's: -1, 0 or 1, and 0 (not NaN) for NaN."""
-    s = xp.sign(x)
+    s = xp.asarray(xp.sign(x))  # (a 0-d input gives a NumPy scalar, which copyto refuses)
     if s.dtype.kind == "f":
         xp.copyto(s, s.dtype.type(0), where=s != s)
     return s
