@@ -59,3 +59,14 @@ def test_bad_settings_are_refused():
         bp.nn.PixelShuffle(2)(bp.ones((1, 3, 2, 2)))
     with pytest.raises(ValueError, match="GroupNorm"):
         bp.nn.GroupNorm(2, 4)(bp.ones((2, 6, 3)))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+def test_integer_pooling_as_torch(dtype):
+    a = np.abs(np.random.default_rng(0).integers(-5, 9, size=(2, 3, 6, 6))).astype(dtype)
+    F, TF = bp.nn.functional, torch.nn.functional
+    yb, yt = F.max_pool2d(bp.tensor(a), 2), TF.max_pool2d(torch.tensor(a), 2)
+    assert yb.dtype == a.dtype and np.array_equal(yb.numpy(), yt.numpy())
+    if dtype == np.int64:  # torch's only integer dtype for average pooling (truncating)
+        yb, yt = F.avg_pool2d(bp.tensor(a), 3, 2), TF.avg_pool2d(torch.tensor(a), 3, 2)
+        assert np.array_equal(yb.numpy(), yt.numpy())

@@ -71,7 +71,18 @@ def _settings(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode):
     return kernel, stride, pad, dil, extra
 
 
+def _integer(input) -> bool:
+    return isinstance(input, Tensor) and input.data.dtype.kind in "iu"
+
+
 def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    if _integer(input) and (nd == 2 or return_indices):
+        # Integer max pooling (no gradient), as torch allows it: 2-D always, 1-D with indices.
+        from .pool3d import max_pool_nd
+
+        return max_pool_nd(
+            op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+        )
     x, unbatched = _input(input, nd, op)
     kernel, stride, pad, dil, extra = _settings(
         op, nd, x, kernel_size, stride, padding, dilation, ceil_mode
@@ -143,6 +154,13 @@ def max_pool1d(
 
 
 def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, div):
+    if _integer(input) and input.data.dtype == np.int64:
+        # int64 average pooling truncates, as torch's (its only integer dtype for it)
+        from .pool3d import avg_pool_nd
+
+        return avg_pool_nd(
+            op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, div
+        )
     x, unbatched = _input(input, nd, op)
     if div is not None and (isinstance(div, bool) or not isinstance(div, int) or div == 0):
         raise ValueError(f"{op}: divisor_override must be a non-zero int, got {div!r}")
