@@ -59,6 +59,7 @@ _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation on the raw descriptor
 _DIR_FD = os.open in os.supports_dir_fd and os.name == "posix"
+_ATTEMPTS = 8  # fresh random names to try when one is already taken
 
 
 class UnsafePathError(OSError):
@@ -184,6 +185,23 @@ def _unlink(name: str, dfd: int | None, folder: Path) -> None:
             os.unlink(folder / name)
 
 
+def _create_temporary(name: str, folder: Path, dfd: int | None) -> tuple[str, int]:
+    """Create a fresh temporary for ``name``: (its name, an open descriptor)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY
+    for attempt in range(_ATTEMPTS):
+        tmp = _temp_name(name)
+        try:
+            if dfd is not None:
+                return tmp, os.open(tmp, flags, 0o600, dir_fd=dfd)
+            return tmp, os.open(folder / tmp, flags, 0o600)
+        except FileExistsError:
+            # 64 random bits taken already: something was planted there. Never open it; draw
+            # another name, and give up after a few (the folder is under attack).
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 # ---------------------------------------------------------------------------------- writing
 @contextlib.contextmanager
 def atomic_write(
@@ -233,12 +251,7 @@ def atomic_write(
         _check_no_links(folder, within)
     dfd = _open_folder(folder, within) if _DIR_FD else None
     try:
-        tmp = _temp_name(name)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY
-        if dfd is not None:
-            fd = os.open(tmp, flags, 0o600, dir_fd=dfd)
-        else:
-            fd = os.open(folder / tmp, flags, 0o600)
+        tmp, fd = _create_temporary(name, folder, dfd)
         try:
             raw = os.fdopen(fd, "wb")
             f = raw if mode == "wb" else io.TextIOWrapper(raw, encoding=encoding, newline=newline)
