@@ -189,3 +189,19 @@ def test_shape_ops_match_torch_or_raise_clearly(shape, new, dims, which):
     b_out = fn(bp.tensor(x))
     assert b_out.shape == tuple(t_out.shape)
     np.testing.assert_array_equal(b_out.data, t_out.numpy())
+
+
+def test_hypothesis_profile_choice():
+    from hypothesis import settings
+
+    from conftest import _hypothesis_profile
+
+    assert _hypothesis_profile({}) == "dev"
+    assert _hypothesis_profile({"CI": "true"}) == "ci"
+    assert _hypothesis_profile({"CI": "false"}) == "dev"
+    assert _hypothesis_profile({"CI": "true", "HYPOTHESIS_PROFILE": "thorough"}) == "thorough"
+    assert _hypothesis_profile({"BACKPROP_HYPOTHESIS": "thorough"}) == "thorough"
+    assert settings.get_profile("ci").derandomize
+    assert not settings.get_profile("dev").derandomize  # even when loaded under CI=true
+    assert not settings.get_profile("thorough").derandomize
+    assert settings.get_profile("thorough").max_examples > settings.get_profile("dev").max_examples
