@@ -142,6 +142,8 @@ def save_file(
     tensors: Mapping[str, Tensor | np.ndarray],
     path: str | os.PathLike,
     metadata: Mapping[str, str] | None = None,
+    *,
+    within: str | os.PathLike | None = None,
 ) -> None:
     """Write tensors (and string metadata) to a safetensors file, atomically.
 
@@ -149,6 +151,8 @@ def save_file(
         tensors: name -> Tensor or array. Names are any non-empty strings except ``__metadata__``.
         path: the destination file (its folder is created if missing).
         metadata: extra ``str -> str`` entries for the header's ``__metadata__``.
+        within: a trusted root (e.g. the run folder): no folder between it and ``path`` may be
+            a symlink (see :func:`backprop.fileio.atomic_write`).
 
     Raises:
         TypeError: a value is not a Tensor/array or has an unsupported dtype; metadata not strings.
@@ -181,7 +185,7 @@ def save_file(
     metadata[_CHECKSUM_KEY] = digest.hexdigest()
     header = json.dumps({**index, "__metadata__": metadata}, separators=(",", ":")).encode()
     header += b" " * (-len(header) % 8)  # pad so the data starts 8-byte aligned (as safetensors)
-    with atomic_write(path) as f:
+    with atomic_write(path, within=within) as f:
         f.write(struct.pack("<Q", len(header)))
         f.write(header)
         _write_data(f, arrays)
@@ -434,7 +438,13 @@ def _decode(node, tensors: dict, path, depth: int = 0) -> Any:
     return {k: _decode(v, tensors, path, depth) for k, v in node.items()}
 
 
-def save(obj: Any, path: str | os.PathLike, metadata: Mapping[str, str] | None = None) -> None:
+def save(
+    obj: Any,
+    path: str | os.PathLike,
+    metadata: Mapping[str, str] | None = None,
+    *,
+    within: str | os.PathLike | None = None,
+) -> None:
     """Save a nested object of tensors, arrays, numbers, strings, lists, tuples and dicts.
 
     Tensors and arrays go to the safetensors part (as ``"a.b.0"`` names following their place in
@@ -446,12 +456,13 @@ def save(obj: Any, path: str | os.PathLike, metadata: Mapping[str, str] | None =
         obj: e.g. ``model.state_dict()`` or ``{"model": ..., "optimizer": opt.state_dict()}``.
         path: the destination (written atomically).
         metadata: extra ``str -> str`` header entries (readable with :func:`read_metadata`).
+        within: a trusted root folder, as for :func:`save_file`.
     """
     tensors: dict[str, np.ndarray] = {}
     tree = _encode(obj, "t", tensors)
     meta = dict(metadata or {})
     meta[_TREE_KEY] = json.dumps(tree, separators=(",", ":"), allow_nan=False)
-    save_file(tensors, path, meta)
+    save_file(tensors, path, meta, within=within)
 
 
 def load(path: str | os.PathLike) -> Any:

@@ -134,6 +134,8 @@ def test_a_symlinked_folder_below_the_root_is_refused(layout, depth):
     with pytest.raises(UnsafePathError):
         with atomic_write(link / "new.png", within=run) as f:
             f.write(b"pwned")
+    with pytest.raises(UnsafePathError):
+        serialization.save({"step": 1}, link / "last.safetensors", within=run)
     assert _snapshot(outside) == before
     # a target outside the root is refused too
     with pytest.raises(UnsafePathError, match="not inside"):
