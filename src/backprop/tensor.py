@@ -298,8 +298,18 @@ class Tensor:
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, (str, _device_cls())):
+            elif isinstance(a, _device_cls()):
                 device = a
+            elif isinstance(a, str):
+                if a.partition(":")[0] in _DEVICE_TYPES:
+                    device = a
+                else:
+                    try:
+                        dtype = np.dtype(a)
+                    except TypeError:
+                        raise TypeError(
+                            f"to: {a!r} is neither a dtype (e.g. backprop.float32) nor a device"
+                        ) from None
             else:
                 dtype = a
         if device is not None:
@@ -411,7 +421,7 @@ class Tensor:
         from .functional.indexing import _ints_first, _plain
 
         index = tuple(_plain(i) for i in index) if isinstance(index, tuple) else _plain(index)
-        split = _ints_first(index)
+        split = _ints_first(index, self.data.ndim)
         where_ = (None, index) if split is None else split
         v = value
         if isinstance(v, Tensor):
@@ -781,6 +791,10 @@ class Tensor:
 
     def masked_fill(self, mask, value):
         return F.masked_fill(self, mask, value)
+
+
+# Device types PyTorch code names (only "cpu" exists here; the others are refused clearly).
+_DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "hip", "meta", "xla", "ipu", "privateuseone")
 
 
 def _device_cls():
