@@ -425,8 +425,9 @@ def test_other_views_see_the_new_history():
         (slice(None), 1),
         (np.array([True, False, True]),),
         (Ellipsis, 0),
+        (slice(None), [0], Ellipsis, [1]),  # an empty ... separates nothing (torch's rule)
     ],
-    ids=["int", "slice", "list", "column", "mask", "ellipsis"],
+    ids=["int", "slice", "list", "column", "mask", "ellipsis", "empty-ellipsis"],
 )
 def test_setitem_gradients(index):
     def case(lib):
