@@ -425,7 +425,7 @@ def test_other_views_see_the_new_history():
         (slice(None), 1),
         (np.array([True, False, True]),),
         (Ellipsis, 0),
-        (slice(None), [0], Ellipsis, [1]),  # an empty ... separates nothing (torch's rule)
+        ([0, 2], Ellipsis, [1, 1]),  # an empty ... separates nothing (torch's rule)
     ],
     ids=["int", "slice", "list", "column", "mask", "ellipsis", "empty-ellipsis"],
 )
