@@ -13,44 +13,20 @@ Hypothesis profiles (property and fuzz tests):
 ``BACKPROP_HYPOTHESIS`` is still read when it is not set.
 """
 
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 
-# Each profile derives from hypothesis' own defaults, not from whatever profile is loaded at import
-# (hypothesis loads its built-in "ci" profile itself when it sees CI, and every profile would
-# then inherit derandomize=True from it).
-_BASE = settings.get_profile("default")
-settings.register_profile("dev", _BASE, max_examples=60, deadline=None)
-settings.register_profile(
-    "ci",
-    _BASE,
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    print_blob=True,  # a failure prints the @reproduce_failure blob
-    suppress_health_check=[HealthCheck.too_slow],  # shared CI machines are slow
-)
-settings.register_profile("thorough", _BASE, max_examples=2000, deadline=None)
-
-
-def _hypothesis_profile(env=os.environ) -> str:
-    """The profile to load: HYPOTHESIS_PROFILE, else BACKPROP_HYPOTHESIS, else ci under CI."""
-    name = env.get("HYPOTHESIS_PROFILE") or env.get("BACKPROP_HYPOTHESIS")
-    if name:
-        return "dev" if name == "default" else name
-    return "ci" if env.get("CI", "").strip().lower() in ("true", "1", "yes") else "dev"
-
-
-settings.load_profile(_hypothesis_profile())
-
-# The op table modules (optable*.py) are imported by name from the tests folder.
+# The op table modules (optable*.py) and the profiles are imported by name from the tests folder.
 sys.path.insert(0, str(Path(__file__).parent))
+
+from hypothesis_profiles import choose_profile  # noqa: E402
+
+settings.load_profile(choose_profile())
+
 
 REPO = Path(__file__).resolve().parents[1]
 MNIST_DIR = REPO.parent / "shared" / "data" / "mnist"

@@ -194,7 +194,7 @@ def test_shape_ops_match_torch_or_raise_clearly(shape, new, dims, which):
 def test_hypothesis_profile_choice():
     from hypothesis import settings
 
-    from conftest import _hypothesis_profile
+    from hypothesis_profiles import choose_profile as _hypothesis_profile
 
     assert _hypothesis_profile({}) == "dev"
     assert _hypothesis_profile({"CI": "true"}) == "ci"
