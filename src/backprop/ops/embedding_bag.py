@@ -51,7 +51,9 @@ class EmbeddingBag(Function):
         rows = xp.take(w, idx, axis=0)  # (n, D)
         keep = None if padding_idx is None else idx != padding_idx
         bag, nonempty, first = _segments(xp, starts, n)
-        ctx.meta = (w.shape, idx, bag, keep, mode)
+        # idx (and psw, below) through save_for_backward: the in-place check sees them.
+        ctx.save_for_backward(None, idx, None)
+        ctx.meta = (w.shape, bag, keep, mode)
         if mode == "max":
             # PyTorch keeps a bag's first row and then takes every larger one: a NaN wins only
             # as the first row of its bag, later NaNs never compare larger.
@@ -85,19 +87,19 @@ class EmbeddingBag(Function):
             rows[~keep] = 0
         if psw is not None:
             rows *= psw[:, None]
-            ctx.save_for_backward(w if ctx.needs_input_grad[2] else None)
+            ctx.save_for_backward(w if ctx.needs_input_grad[2] else None, idx, psw)
         y = _reduce(xp, xp.add, rows, starts, B, nonempty, first)
         if mode == "mean":
             counts = xp.diff(starts) if keep is None else _count_kept(xp, keep, starts, B)
             ctx.scale = (1 / xp.maximum(counts, 1)).astype(w.dtype)
             y *= ctx.scale[:, None]
-        ctx.psw = psw
         return y
 
     @staticmethod
     def backward(ctx, gy):
         xp = ctx.xp
-        (V, D), idx, bag, keep, mode = ctx.meta
+        (V, D), bag, keep, mode = ctx.meta
+        w, idx, psw = ctx.saved_tensors
         nw = ctx.needs_input_grad[0]
         gw = gpsw = None
         if mode == "max":
@@ -114,9 +116,7 @@ class EmbeddingBag(Function):
             g = g * ctx.scale[bag][:, None]
         if keep is not None:
             g = g * keep[:, None]
-        psw = ctx.psw
         if psw is not None and len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
-            (w,) = ctx.saved_tensors
             gpsw = (g * xp.take(w, idx, axis=0)).sum(axis=1)
         if nw:
             gw = _scatter_rows(xp, idx, g if psw is None else g * psw[:, None], V, gy.dtype)

@@ -217,12 +217,14 @@ class MaxUnpool(Function):
         y = xp.zeros((N, C, prod(out_spatial)), dtype=x.dtype)
         flat = idx.reshape(N, C, -1)
         xp.put_along_axis(y, flat, x.reshape(N, C, -1), axis=2)
-        ctx.meta = (x.shape, flat)
+        ctx.save_for_backward(flat)  # (a view of the index input: the in-place check sees it)
+        ctx.meta = x.shape
         return y.reshape((N, C) + tuple(out_spatial))
 
     @staticmethod
     def backward(ctx, gy):
-        xshape, flat = ctx.meta
+        xshape = ctx.meta
+        (flat,) = ctx.saved_tensors
         N, C = xshape[:2]
         g = ctx.xp.take_along_axis(gy.reshape(N, C, -1), flat, axis=2)
         return g.reshape(xshape), None
