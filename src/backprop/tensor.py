@@ -522,6 +522,27 @@ class Tensor:
     def __ipow__(self, other):
         return self.pow_(other)
 
+    def __mod__(self, other):
+        return F.remainder(self, other)
+
+    def __rmod__(self, other):
+        return F.remainder(other, self)
+
+    def __floordiv__(self, other):
+        return F.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return F.floor_divide(other, self)
+
+    def __imod__(self, other):
+        return inplace.write(self, "__imod__", F.remainder, other)
+
+    def __ifloordiv__(self, other):
+        return inplace.write(self, "__ifloordiv__", F.floor_divide, other)
+
+    def nelement(self) -> int:
+        return int(self.data.size)
+
     def __imatmul__(self, other):
         return inplace.write(self, "__imatmul__", F.matmul, other)
 
@@ -859,6 +880,8 @@ FORWARDED_METHODS = (
     "tril", "triu", "diag", "diagonal", "diag_embed", "trace", "roll", "rot90", "fliplr",
     "flipud", "repeat_interleave", "movedim", "moveaxis", "swapaxes", "swapdims",
     "split_with_sizes", "tensor_split", "hsplit", "vsplit", "dsplit",
+    # rounding and remainders, comparison
+    "floor", "ceil", "trunc", "round", "frac", "remainder", "fmod", "floor_divide", "equal",
 )  # fmt: skip
 for _name in FORWARDED_METHODS:
     setattr(Tensor, _name, _method(_name))
@@ -887,7 +910,8 @@ def _inplace_method(name: str):
 # In-place twins of forwarded methods (x.scatter_(...), x.index_add_(...), x.tril_()...).
 FORWARDED_INPLACE = (
     "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
-    "masked_scatter", "tril", "triu",
+    "masked_scatter", "tril", "triu", "floor", "ceil", "trunc", "round", "frac", "remainder",
+    "fmod",
 )  # fmt: skip
 for _name in FORWARDED_INPLACE:
     setattr(Tensor, _name + "_", _inplace_method(_name))

@@ -12,6 +12,7 @@ from . import (
     layout,
     linalg,
     reduction,
+    rounding,
     sampling,
     scan,
     shape,
@@ -24,6 +25,7 @@ from .indexing import *  # noqa: F401,F403
 from .layout import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
+from .rounding import *  # noqa: F401,F403
 from .sampling import *  # noqa: F401,F403
 from .scan import *  # noqa: F401,F403
 from .scatter import *  # noqa: F401,F403  (after .indexing: torch's take)
@@ -31,6 +33,6 @@ from .shape import *  # noqa: F401,F403
 
 __all__ = list(dict.fromkeys(
     activation.__all__ + creation.__all__ + elementwise.__all__ + indexing.__all__
-    + layout.__all__ + linalg.__all__ + reduction.__all__ + sampling.__all__ + scan.__all__
-    + _scatter.__all__ + shape.__all__
+    + layout.__all__ + linalg.__all__ + reduction.__all__ + rounding.__all__ + sampling.__all__
+    + scan.__all__ + _scatter.__all__ + shape.__all__
 ))  # fmt: skip

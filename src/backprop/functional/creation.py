@@ -241,36 +241,39 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -
     return _new(np.eye(n, m, dtype=_dtype(dtype, op="eye")), requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples on [0, 1) from the library's seeded generator."""
+def rand(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1) from ``generator`` (a ``backprop.Generator``) or the library's
+    seeded generator."""
     dt = _dtype(dtype, op="rand")
-    g = _random.generator()
+    g = _random.resolve(generator, "rand")
     return _new(
         g.random(parse_sizes(size, "rand", non_negative=True), dtype=np.float64).astype(dt),
         requires_grad,
     )
 
 
-def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from the library's seeded generator."""
+def randn(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from ``generator`` or the library's seeded generator."""
     dt = _dtype(dtype, op="randn")
-    g = _random.generator()
+    g = _random.resolve(generator, "randn")
     arr = g.standard_normal(parse_sizes(size, "randn", non_negative=True), dtype=np.float64).astype(
         dt
     )
     return _new(arr, requires_grad)
 
 
-def normal(mean: float, std: float, size, dtype=None) -> Tensor:
+def normal(mean: float, std: float, size, *, generator=None, dtype=None) -> Tensor:
     """Normal samples of the given mean and standard deviation."""
     if std < 0:
         raise ValueError(f"normal: std must be non-negative, got {std}")
-    g = _random.generator()
+    g = _random.resolve(generator, "normal")
     size = parse_sizes(tuple(size), "normal", non_negative=True)
     return _new(g.normal(mean, std, size).astype(_dtype(dtype, op="normal")), False)
 
 
-def randint(low, high=None, size=None, dtype=None, requires_grad: bool = False) -> Tensor:
+def randint(
+    low, high=None, size=None, *, generator=None, dtype=None, requires_grad: bool = False
+) -> Tensor:
     """Integers uniform on [low, high) (``randint(high, size)`` means low = 0), int64 by default."""
     if size is None:
         if not isinstance(high, (tuple, list)):
@@ -281,15 +284,18 @@ def randint(low, high=None, size=None, dtype=None, requires_grad: bool = False) 
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
     size = parse_sizes(tuple(size), "randint", non_negative=True)
-    arr = _random.generator().integers(low, high, size=size, dtype=np.int64)
+    arr = _random.resolve(generator, "randint").integers(low, high, size=size, dtype=np.int64)
     return _new(arr.astype(_dtype(dtype, np.int64, "randint")), requires_grad)
 
 
-def randperm(n: int, dtype=None) -> Tensor:
+def randperm(n: int, *, generator=None, dtype=None) -> Tensor:
     """A random permutation of ``0..n-1``."""
     parse_sizes((n,), "randperm", non_negative=True)
     return _new(
-        _random.generator().permutation(n).astype(_dtype(dtype, np.int64, "randperm")), False
+        _random.resolve(generator, "randperm")
+        .permutation(n)
+        .astype(_dtype(dtype, np.int64, "randperm")),
+        False,
     )
 
 

@@ -20,6 +20,7 @@ from ._util import as_tensor, dim_tuple, is_float, one_dim
 from .elementwise import maximum, minimum
 
 __all__ = [
+    "equal",
     "sum", "mean", "nansum", "max", "min", "amax", "amin", "aminmax", "var", "std", "var_mean",
     "std_mean", "logsumexp", "prod", "norm", "argmax", "argmin", "all", "any", "count_nonzero",
     "median", "nanmedian", "mode", "quantile", "nanquantile", "ValuesIndices", "MinMax",
@@ -443,3 +444,13 @@ def _quantile(input, q, dim, keepdim, interpolation, axis, keepdims, ignore_nan,
         input, q=qa, dim=d, keepdim=keep, interpolation=interpolation, ignore_nan=ignore_nan,
         scalar=scalar,
     )  # fmt: skip
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True if both tensors have the same shape and the same values (as ``torch.equal``; NaN is
+    never equal to itself)."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(
+            f"equal: expected two Tensors, got {type(input).__name__} and {type(other).__name__}"
+        )
+    return input.shape == other.shape and bool(np.array_equal(input.data, other.data))

@@ -44,6 +44,7 @@ def _load_all() -> None:
         pool3d,
         pooling,
         recurrent,
+        rounding,
         reduction,
         scan,
         scatter,
