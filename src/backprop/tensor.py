@@ -58,7 +58,7 @@ class Tensor:
         "_history",
         "__weakref__",
     )
-    __array_priority__ = 1000  # so that ndarray + Tensor calls Tensor.__radd__
+    __array_priority__ = 1000  # (and __array_ufunc__ below: ndarray + Tensor is a Tensor op)
 
     def __init__(self, data, requires_grad: bool = False):
         if isinstance(data, Tensor):
@@ -271,6 +271,20 @@ class Tensor:
 
     def tolist(self):
         return self.data.tolist()
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        """NumPy meeting a Tensor. ``ndarray + tensor`` (and -, *, /, **, @) is the Tensor op,
+        as before NumPy knew about Tensors; ``array += tensor`` writes into the array (the
+        ``p.data += -lr * p.grad`` idiom); any other ufunc runs on the raw arrays."""
+        arrays = tuple(x.data if isinstance(x, Tensor) else x for x in inputs)
+        if out is not None:
+            outs = tuple(o.data if isinstance(o, Tensor) else o for o in out)
+            getattr(ufunc, method)(*arrays, out=outs, **kwargs)
+            return out[0] if len(out) == 1 else out
+        table = _tensor_ufuncs()
+        if method == "__call__" and not kwargs and ufunc in table:
+            return table[ufunc](*inputs)
+        return getattr(ufunc, method)(*arrays, **kwargs)
 
     def __array__(self, dtype=None, copy=None):
         if dtype is not None and dtype != self.data.dtype:
@@ -816,6 +830,18 @@ class Tensor:
 
 # Device types PyTorch code names (only "cpu" exists here; the others are refused clearly).
 _DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "hip", "meta", "xla", "ipu", "privateuseone")
+
+
+_TENSOR_UFUNCS: dict = {}  # ufunc -> Tensor function, filled on first use (F imports late)
+
+
+def _tensor_ufuncs() -> dict:
+    if not _TENSOR_UFUNCS:
+        _TENSOR_UFUNCS.update({
+            np.add: F.add, np.subtract: F.sub, np.multiply: F.mul, np.true_divide: F.div,
+            np.power: F.pow, np.matmul: lambda a, b: F.matmul(F.as_tensor(a), F.as_tensor(b)),
+        })  # fmt: skip
+    return _TENSOR_UFUNCS
 
 
 def _device_cls():

@@ -168,3 +168,16 @@ def test_setitem_follows_torch_for_mixed_int_and_array_indices():
         np.testing.assert_array_equal(b.numpy(), t.numpy())
     with pytest.raises(IndexError, match="__setitem__"):
         bp.zeros(3)[5] = 1.0
+
+
+def test_numpy_meets_a_tensor():
+    # p.data += -lr * p.grad (micrograd's and makemore's update) writes into the array.
+    p = bp.tensor([1.0, 2.0], requires_grad=True)
+    (p * p).sum().backward()
+    before = p.data
+    p.data += -0.1 * p.grad
+    assert p.data is before and isinstance(p.data, np.ndarray)
+    np.testing.assert_allclose(p.data, [0.8, 1.6])
+    r = np.ones(2, np.float32) + p  # the Tensor op: differentiable
+    assert isinstance(r, bp.Tensor) and r.requires_grad
+    assert isinstance(np.exp(p), np.ndarray)  # other ufuncs: on the raw array
