@@ -19,6 +19,7 @@ from ..functional.activation import (
     tanh,
     threshold,
 )
+from ..functional.attention import scaled_dot_product_attention
 from ..functional.conv import conv1d, conv2d
 from ..functional.conv_transpose import (
     conv3d,
@@ -83,3 +84,4 @@ __all__ += [
     "avg_pool3d", "max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "interpolate",
     "upsample", "upsample_bilinear", "upsample_nearest",
 ]  # fmt: skip
+__all__ += ["scaled_dot_product_attention"]

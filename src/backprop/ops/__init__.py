@@ -27,6 +27,7 @@ def _load_all() -> None:
     # Importing the families registers their ops.
     from . import (  # noqa: F401
         activation,
+        attention,
         conv,
         conv3d,
         conv_transpose,
