@@ -214,7 +214,15 @@ def _run(roots, gradients, retain_graph: bool, capture):
                 leaves[key] = p
             else:
                 key = id(node)
-            _add_pending(pending, key, g, g_owned)
+            # _add_pending, written out: this runs once per edge of the graph, and the call
+            # alone measured ~3% of a backward through tiny ops.
+            prev = pending.get(key)
+            if prev is None:
+                pending[key] = [g, g_owned]
+            elif prev[1]:
+                prev[0] += g
+            else:
+                pending[key] = [prev[0] + g, True]
         if not retain_graph:
             ctx.free()
     # Leaves with hooks (or under capture) got their gradient summed first, so that a hook sees
