@@ -26,7 +26,11 @@ class CharRNN(nn.Module):
 model = CharRNN(len(chars))
 with torch.no_grad():
     for i, p in enumerate(model.parameters()):
-        p.copy_(torch.from_numpy(np.random.default_rng(i).normal(0, 0.2, tuple(p.shape)).astype(np.float32)))
+        p.copy_(
+            torch.from_numpy(
+                np.random.default_rng(i).normal(0, 0.2, tuple(p.shape)).astype(np.float32)
+            )
+        )
 opt = torch.optim.Adam(model.parameters(), lr=3e-3)
 seq = 16
 first = last = None

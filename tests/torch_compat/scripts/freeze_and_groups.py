@@ -18,14 +18,19 @@ class Net(nn.Module):
 model = Net()
 with torch.no_grad():
     for i, p in enumerate(model.parameters()):
-        p.copy_(torch.from_numpy(np.random.default_rng(i).normal(0, 0.3, tuple(p.shape)).astype(np.float32)))
+        p.copy_(
+            torch.from_numpy(
+                np.random.default_rng(i).normal(0, 0.3, tuple(p.shape)).astype(np.float32)
+            )
+        )
 for p in model.backbone.parameters():
     p.requires_grad_(False)
 print(sum(p.numel() for p in model.parameters() if p.requires_grad))
 before = model.backbone[0].weight.clone()
 opt = torch.optim.SGD(
     [{"params": model.backbone.parameters(), "lr": 1e-3}, {"params": model.head.parameters()}],
-    lr=1e-1, momentum=0.9,
+    lr=1e-1,
+    momentum=0.9,
 )
 print([g["lr"] for g in opt.param_groups])
 x = torch.tensor(np.random.default_rng(9).normal(size=(16, 6)).astype(np.float32))

@@ -38,7 +38,11 @@ class NeuralNetwork(nn.Module):
 model = NeuralNetwork().to(device)
 with torch.no_grad():
     for i, p in enumerate(model.parameters()):
-        p.copy_(torch.from_numpy(np.random.default_rng(i).normal(0, 0.2, tuple(p.shape)).astype(np.float32)))
+        p.copy_(
+            torch.from_numpy(
+                np.random.default_rng(i).normal(0, 0.2, tuple(p.shape)).astype(np.float32)
+            )
+        )
 print(model)
 
 loss_fn = nn.CrossEntropyLoss()
@@ -69,10 +73,10 @@ def test(dataloader, model, loss_fn):
             correct += (pred.argmax(1) == y).type(torch.float).sum().item()
     test_loss /= num_batches
     correct /= size
-    print(f"Test Error: Accuracy: {(100*correct):>0.1f}%, Avg loss: {test_loss:>8f}")
+    print(f"Test Error: Accuracy: {(100 * correct):>0.1f}%, Avg loss: {test_loss:>8f}")
 
 
 for t in range(3):
     last = train(train_dataloader, model, loss_fn, optimizer)
-    print(f"Epoch {t+1} last batch loss {last:.5f}")
+    print(f"Epoch {t + 1} last batch loss {last:.5f}")
     test(test_dataloader, model, loss_fn)

@@ -27,9 +27,18 @@ model2.eval()
 print(torch.allclose(model(x), model2(x)))
 
 ckpt = os.path.join(folder, "ckpt.pt")
-torch.save({"epoch": 3, "model_state_dict": model.state_dict(),
-            "optimizer_state_dict": opt.state_dict(), "scheduler": sched.state_dict(),
-            "loss": 0.25, "name": "run-1", "history": [1.0, 0.5]}, ckpt)
+torch.save(
+    {
+        "epoch": 3,
+        "model_state_dict": model.state_dict(),
+        "optimizer_state_dict": opt.state_dict(),
+        "scheduler": sched.state_dict(),
+        "loss": 0.25,
+        "name": "run-1",
+        "history": [1.0, 0.5],
+    },
+    ckpt,
+)
 state = torch.load(ckpt, weights_only=True)
 print(state["epoch"], state["loss"], state["name"], state["history"])
 model3 = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))

@@ -1,5 +1,4 @@
 # Learning-rate schedulers stepped per epoch and per batch; their sequences are printed.
-import torch
 from torch import nn, optim
 
 model = nn.Linear(4, 2)

@@ -36,7 +36,13 @@ enc, dec = Encoder(), Decoder()
 for k, m in enumerate((enc, dec)):
     with torch.no_grad():
         for i, p in enumerate(m.parameters()):
-            p.copy_(torch.from_numpy(np.random.default_rng(10 * k + i).normal(0, 0.2, tuple(p.shape)).astype(np.float32)))
+            p.copy_(
+                torch.from_numpy(
+                    np.random.default_rng(10 * k + i)
+                    .normal(0, 0.2, tuple(p.shape))
+                    .astype(np.float32)
+                )
+            )
 params = list(enc.parameters()) + list(dec.parameters())
 opt = torch.optim.Adam(params, lr=0.01)
 criterion = nn.NLLLoss()

@@ -42,7 +42,11 @@ ntokens = 11
 model = TransformerModel(ntokens)
 with torch.no_grad():
     for i, p in enumerate(model.parameters()):
-        p.copy_(torch.from_numpy(np.random.default_rng(i).normal(0, 0.1, tuple(p.shape)).astype(np.float32)))
+        p.copy_(
+            torch.from_numpy(
+                np.random.default_rng(i).normal(0, 0.1, tuple(p.shape)).astype(np.float32)
+            )
+        )
 mask = nn.Transformer.generate_square_subsequent_mask(10)
 data = torch.tensor(np.tile(np.arange(11), 8)[:80].reshape(10, 8))  # (seq, batch)
 opt = torch.optim.SGD(model.parameters(), lr=0.05)
