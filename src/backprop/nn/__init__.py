@@ -102,3 +102,18 @@ __all__ += [
     "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "Upsample", "UpsamplingBilinear2d",
     "UpsamplingNearest2d",
 ]  # fmt: skip
+
+# Attention and the Transformer (issue 18).
+from .attention import MultiheadAttention  # noqa: E402
+from .transformer import (  # noqa: E402
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+
+__all__ += [
+    "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
+    "TransformerDecoder", "TransformerDecoderLayer",
+]  # fmt: skip
