@@ -24,10 +24,6 @@ from test_ops import _edges, _run, _samples
 for _path in sorted(Path(__file__).parents[1].glob("optable_*.py")):
     importlib.import_module(_path.stem)
 
-# Ops of src/backprop/ops/indexing.py, which keep their index or mask input in ctx.meta / ctx.mask;
-# reported to its owner. The test expects a failure from them only, and passes once fixed.
-_PENDING = {"gather", "index_select", "masked_fill"}
-
 CASES = [
     pytest.param(row, kind, i, id=f"{row.name}-{kind}{i}")
     for row in optable.ROWS
@@ -84,10 +80,9 @@ def test_ctx_attributes_hold_no_input_or_output_array(row, kind, i):
                 for what, w in watched:
                     if isinstance(w, np.ndarray) and a.size and np.shares_memory(a, w):
                         bad.append((name, f"{name}: {path} shares memory with {what}"))
-    mine = [msg for name, msg in bad if name not in _PENDING]
-    assert not mine, "keep these with ctx.save_for_backward instead:\n" + "\n".join(mine)
-    if bad:
-        pytest.xfail("pending in indexing.py: " + "; ".join(msg for _, msg in bad))
+    assert not bad, "keep these with ctx.save_for_backward instead:\n" + "\n".join(
+        msg for _, msg in bad
+    )
 
 
 def test_rnn_layer_weight_written_in_place_is_caught():

@@ -44,13 +44,15 @@ class Gather(Function):
 
     @staticmethod
     def forward(ctx, x, index, *, dim):
-        ctx.meta = (x.shape, x.dtype, index, dim)
+        ctx.save_for_backward(index)  # (an input: the in-place check sees it)
+        ctx.meta = (x.shape, x.dtype, dim)
         return ctx.xp.take_along_axis(x, index, axis=dim)
 
     @staticmethod
     def backward(ctx, gy):
         xp = ctx.xp
-        shape, dtype, index, dim = ctx.meta
+        shape, dtype, dim = ctx.meta
+        (index,) = ctx.saved_tensors
         gx = xp.zeros(shape, dtype=dtype)
         grid = list(xp.indices(index.shape, sparse=True))
         grid[dim] = index
@@ -64,13 +66,15 @@ class IndexSelect(Function):
 
     @staticmethod
     def forward(ctx, x, index, *, dim):
-        ctx.meta = (x.shape, x.dtype, index, dim)
+        ctx.save_for_backward(index)
+        ctx.meta = (x.shape, x.dtype, dim)
         return x.take(index, axis=dim)
 
     @staticmethod
     def backward(ctx, gy):
         xp = ctx.xp
-        shape, dtype, index, dim = ctx.meta
+        shape, dtype, dim = ctx.meta
+        (index,) = ctx.saved_tensors
         gx = xp.zeros(shape, dtype=dtype)
         xp.add.at(xp.moveaxis(gx, dim, 0), index, xp.moveaxis(gy, dim, 0))
         return gx, None
@@ -82,9 +86,10 @@ class MaskedFill(Function):
 
     @staticmethod
     def forward(ctx, x, mask, *, value):
-        ctx.mask = mask
+        ctx.save_for_backward(mask)
         return ctx.xp.where(mask, x.dtype.type(value), x)
 
     @staticmethod
     def backward(ctx, gy):
-        return ctx.xp.where(ctx.mask, gy.dtype.type(0), gy), None
+        (mask,) = ctx.saved_tensors
+        return ctx.xp.where(mask, gy.dtype.type(0), gy), None
