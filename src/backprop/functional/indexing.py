@@ -8,7 +8,7 @@ from ..ops import indexing as I
 from ..tensor import Tensor
 from ._util import IndexShapeError, one_dim
 
-__all__ = ["getitem", "gather", "index_select", "masked_fill", "take"]
+__all__ = ["getitem", "gather", "index_select", "masked_fill"]
 
 
 def _plain(i):
@@ -156,9 +156,6 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if idx.size and (idx.min() < -n or idx.max() >= n):
         raise IndexShapeError(f"index_select: index out of range for dim {dim} of size {n}")
     return I.IndexSelect.apply(input, idx.reshape(-1), dim=d)
-
-
-take = index_select
 
 
 def masked_fill(input: Tensor, mask: Tensor, value: float) -> Tensor:
