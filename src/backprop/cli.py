@@ -80,8 +80,8 @@ def _interrupted(run_dir: Path) -> int:
 
 # ---------------------------------------------------------------------------------- commands
 def cmd_train(args) -> int:
-    from .train.config import load_config
-    from .train.runner import make_run_dir, train_run
+    from .app.config import load_config
+    from .app.runner import make_run_dir, train_run
 
     overrides = list(args.set or [])
     if args.epochs is not None:
@@ -131,8 +131,8 @@ def cmd_train(args) -> int:
 
 
 def cmd_resume(args) -> int:
+    from .app.runner import config_of, train_run
     from .train.checkpoint import read_checkpoint
-    from .train.runner import config_of, train_run
 
     run_dir = Path(args.run_dir)
     last = run_dir / "checkpoints" / "last.safetensors"
@@ -172,12 +172,12 @@ def cmd_resume(args) -> int:
 def cmd_eval(args) -> int:
     import numpy as np
 
-    from .train.runner import (
-        _is_classifier,
+    from .app.runner import (
         build_data,
         config_of,
         evaluate_model,
         find_checkpoint,
+        is_classifier,
         load_model,
     )
     from .train.trainer import Trainer
@@ -194,7 +194,7 @@ def cmd_eval(args) -> int:
     if args.split == "val" and cfg.dataset.val_fraction == 0:
         raise UsageError("this run held out no validation data (dataset.val_fraction = 0)")
     try:
-        from .train.config import validate
+        from .app.config import validate
 
         validate(cfg)
     except ValueError as e:
@@ -209,11 +209,11 @@ def cmd_eval(args) -> int:
     # The model's own normalisation, not one refitted on another dataset.
     _renormalise(data, saved)
     loader = {"test": data.test, "val": data.val, "train": data.train}[args.split]
-    from .train.runner import build_loss
+    from .app.runner import build_loss
 
     trainer = Trainer(model, build_loss(cfg), _NoOptimizer(), metrics=cfg.metrics, verbose=0)
     info = {**data.info, "classes": saved.get("classes", data.info["classes"])}
-    results = evaluate_model(trainer, loader, info, _is_classifier(cfg))
+    results = evaluate_model(trainer, loader, info, is_classifier(cfg))
     results["checkpoint"] = str(path)
     results["epoch"] = ckpt.epoch
     if args.json:
@@ -265,9 +265,9 @@ def _renormalise(data, saved: dict) -> None:
 def cmd_predict(args) -> int:
     import numpy as np
 
+    from .app.runner import find_checkpoint, load_model
     from .autograd.grad_mode import no_grad
     from .tensor import Tensor
-    from .train.runner import find_checkpoint, load_model
 
     path = find_checkpoint(_existing(args.checkpoint))
     model, ckpt = load_model(path)
@@ -441,8 +441,8 @@ def _resize(img, h: int, w: int):
 def cmd_search(args) -> int:
     import tomllib
 
-    from .train.config import ConfigError, apply_overrides, load_config, parse_overrides
-    from .train.search import format_table, grid_trials, parse_space, random_trials, run_search
+    from .app.config import ConfigError, apply_overrides, load_config, parse_overrides
+    from .app.search import format_table, grid_trials, parse_space, random_trials, run_search
 
     cfg = load_config(args.config, list(args.set or []))
     if cfg.search is None:
@@ -472,7 +472,7 @@ def cmd_search(args) -> int:
 
     def progress(row, done, total):
         if _verbose(args):
-            from .train.search import _fmt_params
+            from .app.search import format_params as _fmt_params
 
             value = f"{row['value']:.4f}" if row["status"] == "ok" else row["status"]
             print(
@@ -714,9 +714,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    from .app.errors import ConfigError, DataError
     from .serialization import SerializationError
-    from .train.config import ConfigError
-    from .train.runner import DataError
 
     try:
         return args.func(args)

@@ -31,6 +31,7 @@ import pytest
 
 import backprop as bp
 from backprop import cli, nn, optim, serialization
+from backprop.app.config import ConfigError, load_config
 from backprop.data import DataLoader, TensorDataset
 from backprop.data.datasets.cifar import CIFAR10, read_cifar_bin
 from backprop.data.datasets.mnist import MNIST
@@ -38,7 +39,6 @@ from backprop.data.idx import read_idx
 from backprop.serialization import SerializationError
 from backprop.train import Trainer
 from backprop.train.checkpoint import CheckpointError, read_checkpoint
-from backprop.train.config import ConfigError, load_config
 
 REPO = Path(__file__).resolve().parents[2]
 MNIST_DIR = REPO.parent / "shared" / "data" / "mnist"
@@ -398,7 +398,7 @@ def test_json_metadata_of_the_wrong_type_is_refused_and_changes_nothing(tmp_path
 def test_the_command_line_refuses_crafted_checkpoint_metadata(tmp_path, capsys):
     """``backprop predict`` trusts a checkpoint's metadata to rebuild the model and read its
     inputs; crafted metadata is refused (exit 1, one line, no traceback)."""
-    from backprop.train.runner import load_model
+    from backprop.app.runner import load_model
 
     model_dir = tmp_path / "run"
     rc = cli.main(["train", "--set", "epochs=1", "--set", "dataset.limit=64", "--set",

@@ -4,7 +4,7 @@ import tomllib
 
 import pytest
 
-from backprop.train.config import (
+from backprop.app.config import (
     Config,
     ConfigError,
     apply_overrides,

@@ -4,8 +4,8 @@ real MNIST path, run folders, and inference from a checkpoint."""
 import numpy as np
 import pytest
 
-from backprop.train.config import Config, ConfigError
-from backprop.train.runner import (
+from backprop.app.config import Config, ConfigError
+from backprop.app.runner import (
     build_data,
     build_model,
     default_mnist_root,

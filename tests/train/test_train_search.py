@@ -7,8 +7,8 @@ import tomllib
 
 import pytest
 
-from backprop.train.config import Config, ConfigError
-from backprop.train.search import grid_trials, parse_space, random_trials, run_search
+from backprop.app.config import Config, ConfigError
+from backprop.app.search import grid_trials, parse_space, random_trials, run_search
 
 BASE = {
     "seed": 0,

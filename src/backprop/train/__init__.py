@@ -1,4 +1,5 @@
-"""Training: the ``Trainer`` fit loop, callbacks, metrics, checkpoints, configs and search.
+"""Training: the ``Trainer`` fit loop, callbacks, metrics, checkpoints (a library: the TOML configs,
+the run builder and search of the command line live in :mod:`backprop.app`).
 
 >>> from backprop.train import Trainer, EarlyStopping, ModelCheckpoint
 >>> trainer = Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters()),
@@ -28,7 +29,6 @@ from .checkpoint import (
     read_checkpoint,
     save_checkpoint,
 )
-from .config import Config, ConfigError, load_config
 from .metrics import (
     Accuracy,
     ConfusionMatrix,
@@ -47,8 +47,7 @@ __all__ = [
     "Trainer", "metrics", "Callback", "History", "EarlyStopping", "ModelCheckpoint",
     "LRSchedulerCallback", "CSVLogger", "JSONLinesLogger", "NaNGuard", "NonFiniteLossError",
     "GradientClipping", "LambdaCallback", "ProgressBar", "Checkpoint", "CheckpointError",
-    "save_checkpoint", "load_checkpoint", "read_checkpoint", "Config", "ConfigError",
-    "load_config", "Accuracy", "TopKAccuracy", "ConfusionMatrix", "PrecisionRecallF1",
-    "MeanAbsoluteError", "MeanSquaredError", "accuracy", "top_k_accuracy", "confusion_matrix",
-    "precision_recall_f1",
+    "save_checkpoint", "load_checkpoint", "read_checkpoint", "Accuracy", "TopKAccuracy",
+    "ConfusionMatrix", "PrecisionRecallF1", "MeanAbsoluteError", "MeanSquaredError", "accuracy",
+    "top_k_accuracy", "confusion_matrix", "precision_recall_f1",
 ]  # fmt: skip

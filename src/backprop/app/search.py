@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import itertools
 import math
 import multiprocessing as mp
 import os
@@ -42,8 +41,11 @@ from typing import Any
 
 import numpy as np
 
-from ..serialization import atomic_write
-from .config import Config, ConfigError, apply_overrides, to_toml
+from ..fileio import atomic_write
+from .config import Config, apply_overrides, to_toml
+from .errors import ConfigError
+from .runner import train_run
+from .space import Distribution, grid_trials, parse_space, random_trials
 
 __all__ = [
     "Distribution",
@@ -52,119 +54,14 @@ __all__ = [
     "random_trials",
     "run_search",
     "SearchResult",
+    "format_table",
+    "format_params",
 ]
-
-_DISTS = ("choice", "uniform", "loguniform", "int_uniform")
-
-
-@dataclass(frozen=True)
-class Distribution:
-    """One dimension of a search space."""
-
-    kind: str
-    values: tuple = ()
-    low: float = 0.0
-    high: float = 0.0
-    num: int | None = None
-
-    def grid(self, key: str) -> list:
-        if self.kind == "choice":
-            return list(self.values)
-        if self.kind == "int_uniform" and self.num is None:
-            return list(range(int(self.low), int(self.high) + 1))
-        if self.num is None:
-            raise ConfigError(
-                f"search.space.{key}: a {self.kind} distribution needs 'num' (the number of grid "
-                f"points) for a grid search"
-            )
-        if self.kind == "loguniform":
-            pts = np.geomspace(self.low, self.high, self.num)
-        else:
-            pts = np.linspace(self.low, self.high, self.num)
-        if self.kind == "int_uniform":
-            return sorted({int(round(p)) for p in pts})
-        return [float(f"{p:.6g}") for p in pts]
-
-    def sample(self, rng: np.random.Generator):
-        if self.kind == "choice":
-            return self.values[int(rng.integers(len(self.values)))]
-        if self.kind == "uniform":
-            return float(rng.uniform(self.low, self.high))
-        if self.kind == "loguniform":
-            return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
-        return int(rng.integers(int(self.low), int(self.high) + 1))
-
-
-def parse_space(space: dict[str, Any]) -> dict[str, Distribution]:
-    """Validate a ``[search.space]`` table; returns key -> :class:`Distribution`.
-
-    Raises:
-        ConfigError: an empty space, a bad distribution name or bounds.
-    """
-    if not isinstance(space, dict) or not space:
-        raise ConfigError("search.space: give at least one key to search over")
-    out = {}
-    for key, spec in space.items():
-        where = f"search.space.{key}"
-        if isinstance(spec, list):
-            spec = {"dist": "choice", "values": spec}
-        if not isinstance(spec, dict) or "dist" not in spec:
-            raise ConfigError(
-                f"{where}: expected a list of values or a table with 'dist' (one of "
-                f"{', '.join(_DISTS)}), got {spec!r}"
-            )
-        kind = spec["dist"]
-        if kind not in _DISTS:
-            raise ConfigError(f"{where}: unknown dist {kind!r}; allowed: {', '.join(_DISTS)}")
-        allowed = {"dist", "values"} if kind == "choice" else {"dist", "low", "high", "num"}
-        extra = set(spec) - allowed
-        if extra:
-            raise ConfigError(
-                f"{where}: unknown key(s) {', '.join(sorted(extra))} for dist {kind!r}; "
-                f"allowed: {', '.join(sorted(allowed))}"
-            )
-        if kind == "choice":
-            values = spec.get("values")
-            if not isinstance(values, list) or not values:
-                raise ConfigError(f"{where}: 'values' must be a non-empty list")
-            out[key] = Distribution("choice", tuple(values))
-            continue
-        low, high, num = spec.get("low"), spec.get("high"), spec.get("num")
-        for name, v in (("low", low), ("high", high)):
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
-                raise ConfigError(f"{where}: '{name}' must be a finite number, got {v!r}")
-        if not low < high:
-            raise ConfigError(f"{where}: need low < high, got low={low}, high={high}")
-        if kind == "loguniform" and low <= 0:
-            raise ConfigError(f"{where}: loguniform needs low > 0, got {low}")
-        if kind == "int_uniform" and not (float(low).is_integer() and float(high).is_integer()):
-            raise ConfigError(f"{where}: int_uniform needs integer bounds, got {low}, {high}")
-        if num is not None and (not isinstance(num, int) or isinstance(num, bool) or num < 2):
-            raise ConfigError(f"{where}: 'num' must be an int >= 2, got {num!r}")
-        out[key] = Distribution(kind, (), float(low), float(high), num)
-    return out
-
-
-def grid_trials(space: dict[str, Distribution]) -> list[dict[str, Any]]:
-    """Every combination of the grid points, in order."""
-    keys = list(space)
-    axes = [space[k].grid(k) for k in keys]
-    return [dict(zip(keys, combo)) for combo in itertools.product(*axes)]
-
-
-def random_trials(space: dict[str, Distribution], n: int, seed: int = 0) -> list[dict[str, Any]]:
-    """``n`` configurations drawn independently (reproducible for a given ``seed``)."""
-    if not isinstance(n, int) or n < 1:
-        raise ConfigError(f"random search: the number of trials must be >= 1, got {n!r}")
-    rng = np.random.default_rng(seed)
-    return [{k: d.sample(rng) for k, d in space.items()} for _ in range(n)]
 
 
 # ---------------------------------------------------------------------------------- running
 def _run_trial(job: dict) -> dict:
     """Run one trial (in a worker process): train, and report the best validation metric."""
-    from .runner import train_run
-
     t0 = time.perf_counter()
     seed = job["config"].get("seed", 0)
     row = {"trial": job["trial"], "pid": os.getpid(), "params": job["params"], "seed": seed}
@@ -265,7 +162,7 @@ def run_search(
         try:
             Config.from_dict(trial_raw)
         except ConfigError as e:
-            raise ConfigError(f"search trial {i} ({_fmt_params(params)}): {e}") from None
+            raise ConfigError(f"search trial {i} ({format_params(params)}): {e}") from None
         job_list.append({
             "trial": i, "params": params, "config": trial_raw, "metric": metric, "mode": mode,
             "run_dir": str(out_dir / trial_raw["name"]),
@@ -326,7 +223,8 @@ def _sorted(rows: list[dict], mode: str) -> list[dict]:
     return sorted(rows, key=key)
 
 
-def _fmt_params(params: dict) -> str:
+def format_params(params: dict) -> str:
+    """``key=value, key=value`` with floats to 4 significant digits."""
     return ", ".join(f"{k}={_fmt(v)}" for k, v in params.items())
 
 

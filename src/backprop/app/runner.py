@@ -1,4 +1,4 @@
-"""From a :class:`~backprop.train.config.Config` to a finished run: data, model, optimiser,
+"""From a :class:`~backprop.app.config.Config` to a finished run: data, model, optimiser,
 schedule, callbacks, training, test score, plots. The command line (``backprop train``, ``resume``,
 ``eval``, ``predict``) and the hyper-parameter search are thin layers over these functions.
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import inspect
 import json
 import time
 from dataclasses import dataclass, field
@@ -24,23 +25,21 @@ from typing import Any
 
 import numpy as np
 
+from .. import data as D
+from .. import models
 from .. import random as _random
 from ..autograd.grad_mode import no_grad
-from ..serialization import atomic_write
+from ..data import transforms as T
+from ..fileio import atomic_write
 from ..tensor import Tensor
-from . import checkpoint as _ckpt
-from .callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint
-from .config import (
-    AUGMENTATIONS,
-    LOSSES,
-    OPTIMIZERS,
-    SCHEDULERS,
-    TOY_DATASETS,
-    Config,
-    ConfigError,
-)
-from .metrics import ConfusionMatrix, precision_recall_f1
-from .trainer import Trainer
+from ..train import checkpoint as _ckpt
+from ..train.callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint
+from ..train.metrics import ConfusionMatrix, precision_recall_f1
+from ..train.trainer import Trainer
+from .components import AUGMENTATIONS, LOSSES, OPTIMIZERS, SCHEDULERS
+from .config import Config
+from .datasets import DATASETS, default_mnist_root, project_root
+from .errors import ConfigError, DataError
 
 __all__ = [
     "DataError",
@@ -57,30 +56,14 @@ __all__ = [
     "load_model",
     "evaluate_model",
     "find_checkpoint",
+    "config_of",
+    "is_classifier",
+    "model_options",
+    "project_root",
 ]
 
 
 # ---------------------------------------------------------------------------------- data
-class DataError(ValueError):
-    """A dataset file exists but cannot be used (truncated, corrupted, of another format)."""
-
-
-def project_root() -> Path | None:
-    """The source checkout this package runs from (``src/backprop`` two levels down), if any."""
-    root = Path(__file__).resolve().parents[3]
-    return root if (root / "pyproject.toml").is_file() else None
-
-
-def default_mnist_root() -> Path | None:
-    """``../shared/data/mnist`` beside the project (or the current folder) when it exists."""
-    for base in (Path.cwd(), project_root()):
-        if base is not None:
-            candidate = (base / ".." / "shared" / "data" / "mnist").resolve()
-            if (candidate / "t10k-images-idx3-ubyte.gz").is_file():
-                return candidate
-    return None
-
-
 class _MapInputs:
     """A dataset whose inputs go through ``transform`` (whole batches at once when it can)."""
 
@@ -97,9 +80,9 @@ class _MapInputs:
 
     @property
     def supports_batching(self) -> bool:
-        from ..data.transforms import is_batchable
-
-        return bool(getattr(self.base, "supports_batching", False)) and is_batchable(self.transform)
+        return bool(getattr(self.base, "supports_batching", False)) and T.is_batchable(
+            self.transform
+        )
 
     def get_batch(self, indices):
         x, y = self.base.get_batch(indices)
@@ -117,74 +100,28 @@ class DataBundle:
 
 
 def _base_datasets(cfg: Config):
-    """(full training set, test set, class names, integer-pixel maximum or None)."""
+    """The registered builder's :class:`~backprop.app.datasets.DatasetParts` for ``cfg``."""
+    entry = DATASETS.get(cfg.dataset.name, "dataset.name")
     try:
-        return _make_datasets(cfg)
+        return entry.target(cfg.dataset)
+    except ConfigError:
+        raise
     except (TypeError, ValueError) as e:
-        if isinstance(e, ConfigError):
-            raise
-        if isinstance(e, ValueError) and cfg.dataset.name in ("mnist", "fashion_mnist", "cifar10"):
+        if isinstance(e, ValueError) and entry.info.get("files"):
             raise DataError(f"dataset ({cfg.dataset.name}): {e}") from None  # a bad file: exit 1
         # A dataset option out of range (test_fraction 1.5, n = -10): a config error, exit 2.
         raise ConfigError(f"dataset ({cfg.dataset.name}): {e}") from None
 
 
-def _make_datasets(cfg: Config):
-    from .. import data as D
-
-    d = cfg.dataset
-    opts = d.options
-    if d.name == "digits":
-        tf = opts.get("test_fraction", 0.2)
-        return (
-            D.Digits(train=True, test_fraction=tf),
-            D.Digits(train=False, test_fraction=tf),
-            [str(i) for i in range(10)],
-            16,
-        )
-    if d.name in ("mnist", "fashion_mnist", "cifar10"):
-        cls = {"mnist": D.MNIST, "fashion_mnist": D.FashionMNIST, "cifar10": D.CIFAR10}[d.name]
-        root: Path | None = Path(d.root).expanduser() if d.root else None
-        if root is None and d.name == "mnist":
-            root = default_mnist_root()
-        try:
-            train = cls(root=root, train=True, download=d.download)
-            test = cls(root=root, train=False, download=d.download)
-        except FileNotFoundError as e:
-            raise FileNotFoundError(
-                f"{e}\n(in a config: set dataset.root to the folder holding the files, or "
-                f"dataset.download = true; from the command line: --set dataset.download=true)"
-            ) from None
-        return train, test, [str(c) for c in cls.classes], 255
-    if d.name in TOY_DATASETS:
-        full = D.Toy2D(
-            d.name, n=opts.get("n", 1000), noise=opts.get("noise", 0.2), seed=d.split_seed
-        )
-        n_test = round(len(full) * opts.get("test_fraction", 0.2))
-        train_idx, test_idx = D.stratified_indices(
-            full.targets,
-            [len(full) - n_test, n_test],
-            generator=np.random.default_rng(d.split_seed),
-        )
-        return (
-            D.Subset(full, np.sort(train_idx)),
-            D.Subset(full, np.sort(test_idx)),
-            list(full.classes),
-            None,
-        )
-    raise ConfigError(f"dataset.name: unknown dataset {d.name!r}")
-
-
-def _augmentation(cfg: Config):
-    from ..data import transforms as T
-
+def _augmentation(cfg: Config) -> list:
     out = []
     for i, aug in enumerate(cfg.dataset.augment):
-        opts = {k: v for k, v in aug.items() if k != "name"}
+        where = f"dataset.augment[{i}]"
+        cls = AUGMENTATIONS.get(aug["name"], f"{where}.name").target
         try:
-            out.append(getattr(T, AUGMENTATIONS[aug["name"]])(**opts))
+            out.append(cls(**{k: v for k, v in aug.items() if k != "name"}))
         except (TypeError, ValueError) as e:
-            raise ConfigError(f"dataset.augment[{i}] ({aug['name']}): {e}") from None
+            raise ConfigError(f"{where} ({aug['name']}): {e}") from None
     return out
 
 
@@ -200,9 +137,6 @@ def build_data(cfg: Config, *, overfit: int | None = None) -> DataBundle:
             "validate" on the same examples in eval mode (the lectures' debugging rule: a model
             that cannot reach 100% on a handful of examples has a bug).
     """
-    from .. import data as D
-    from ..data import transforms as T
-
     d = cfg.dataset
     full, test, classes, raw_max = _base_datasets(cfg)
     gen = np.random.default_rng(d.split_seed)
@@ -261,11 +195,7 @@ def build_data(cfg: Config, *, overfit: int | None = None) -> DataBundle:
 def model_options(cfg: Config, info: dict) -> dict[str, Any]:
     """The model's options with ``num_classes``, ``in_channels`` and ``image_size`` filled in from
     the data when the model takes them and the config does not set them."""
-    import inspect
-
-    from .. import models
-
-    builder = models._lookup(cfg.model.name, "model.name")
+    builder = models.get_model_builder(cfg.model.name)
     params = inspect.signature(builder).parameters
     opts = dict(cfg.model.options)
     shape = info["input_shape"]
@@ -282,8 +212,6 @@ def model_options(cfg: Config, info: dict) -> dict[str, Any]:
 
 def build_model(cfg: Config, info: dict, options: dict | None = None):
     """Build the model and check, with one small forward pass, that it fits the data."""
-    from .. import models
-
     opts = model_options(cfg, info) if options is None else options
     try:
         model = models.get_model(cfg.model.name, **opts)
@@ -301,7 +229,7 @@ def build_model(cfg: Config, info: dict, options: dict | None = None):
         ) from None
     finally:
         model.train()
-    if _is_classifier(cfg) and tuple(out.shape) != (2, info["num_classes"]):
+    if is_classifier(cfg) and tuple(out.shape) != (2, info["num_classes"]):
         raise ConfigError(
             f"model ({cfg.model.name}) gives outputs of shape {tuple(out.shape)[1:]} per example, "
             f"but dataset {info['name']!r} has {info['num_classes']} classes"
@@ -309,14 +237,14 @@ def build_model(cfg: Config, info: dict, options: dict | None = None):
     return model
 
 
-def _is_classifier(cfg: Config) -> bool:
-    return cfg.loss.name in ("cross_entropy", "nll", "multi_margin")
+def is_classifier(cfg: Config) -> bool:
+    """Whether the run's loss takes class scores (the test report adds per-class figures)."""
+    return bool(LOSSES.get(cfg.loss.name, "loss.name").info.get("classifier"))
 
 
 def build_optimizer(cfg: Config, model):
-    from .. import optim
-
-    cls = getattr(optim, OPTIMIZERS[cfg.optimizer.name])
+    """The registered optimiser over ``model.parameters()`` with the config's lr and options."""
+    cls = OPTIMIZERS.get(cfg.optimizer.name, "optimizer.name").target
     try:
         return cls(model.parameters(), lr=cfg.optimizer.lr, **cfg.optimizer.options)
     except (TypeError, ValueError) as e:
@@ -324,26 +252,25 @@ def build_optimizer(cfg: Config, model):
 
 
 def build_scheduler(cfg: Config, optimizer, steps_per_epoch: int):
-    from .. import optim
-
+    """The registered schedule (None for ``"none"``); ``T_max`` defaults to the run's length."""
     s = cfg.scheduler
-    name = SCHEDULERS[s.name]
-    if name is None:
+    entry = SCHEDULERS.get(s.name, "scheduler.name")
+    if entry.target is None:
         return None
     opts = dict(s.options)
-    if s.name == "cosine" and "T_max" not in opts:
+    if "T_max" in entry.info.get("auto", ()) and "T_max" not in opts:
         opts["T_max"] = cfg.epochs * (steps_per_epoch if s.interval == "step" else 1)
     try:
-        return getattr(optim.lr_scheduler, name)(optimizer, **opts)
+        return entry.target(optimizer, **opts)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"scheduler ({s.name}): {e}") from None
 
 
 def build_loss(cfg: Config):
-    from .. import nn
-
+    """The registered loss with the config's options."""
+    cls = LOSSES.get(cfg.loss.name, "loss.name").target
     try:
-        return getattr(nn, LOSSES[cfg.loss.name])(**cfg.loss.options)
+        return cls(**cfg.loss.options)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"loss ({cfg.loss.name}): {e}") from None
 
@@ -408,50 +335,26 @@ def train_run(
     data = build_data(cfg, overfit=overfit)
     model = build_model(cfg, data.info)
     optimizer = build_optimizer(cfg, model)
-    scheduler = build_scheduler(cfg, optimizer, len(data.train))
-    total_epochs = cfg.epochs if epochs is None else epochs
     meta = {
         "config": cfg.to_dict(),
         "model": {"name": cfg.model.name, "options": model_options(cfg, data.info)},
         "data": data.info,
     }
-    callbacks = []
-    ckpt_cb = None
-    if overfit is not None:
-        callbacks.append(_StopAtFullAccuracy())
-    else:
-        es = cfg.early_stopping
-        if es.enabled:
-            callbacks.append(
-                EarlyStopping(
-                    es.monitor,
-                    es.mode,
-                    es.patience,
-                    es.min_delta,
-                    es.restore_best_weights,
-                    verbose=verbose > 0,
-                )
-            )
-        if run_dir is not None:
-            c = cfg.checkpoint
-            ckpt_cb = ModelCheckpoint(
-                run_dir / "checkpoints", c.monitor, c.mode, c.save_best, c.save_last, metadata=meta
-            )
-            callbacks += [ckpt_cb, CSVLogger(run_dir / "history.csv")]
+    callbacks, ckpt_cb = _run_callbacks(cfg, run_dir, meta, verbose, overfit)
     trainer = Trainer(
         model, build_loss(cfg), optimizer, metrics=cfg.metrics, callbacks=callbacks,
-        scheduler=scheduler, scheduler_interval=cfg.scheduler.interval,
-        scheduler_monitor=cfg.scheduler.monitor, grad_clip_norm=cfg.grad_clip_norm or None,
-        verbose=verbose, handle_sigint=handle_sigint,
+        scheduler=build_scheduler(cfg, optimizer, len(data.train)),
+        scheduler_interval=cfg.scheduler.interval, scheduler_monitor=cfg.scheduler.monitor,
+        grad_clip_norm=cfg.grad_clip_norm or None, verbose=verbose, handle_sigint=handle_sigint,
     )  # fmt: skip
     if resume:
         if ckpt_cb is None or not ckpt_cb.last_path.is_file():
             raise FileNotFoundError(f"no checkpoint to resume from in {run_dir}/checkpoints")
         trainer.load_checkpoint(ckpt_cb.last_path)
     if run_dir is not None:
-        with atomic_write(run_dir / "config.toml", "w") as f:
+        with atomic_write(run_dir / "config.toml", "w", within=run_dir) as f:
             f.write(cfg.to_toml())
-    trainer.fit(data.train, data.val, epochs=total_epochs)
+    trainer.fit(data.train, data.val, epochs=cfg.epochs if epochs is None else epochs)
     result = RunResult(
         run_dir,
         trainer.history.history,
@@ -462,17 +365,48 @@ def train_run(
     if overfit is not None:
         result.overfit_accuracy = trainer.evaluate(data.train).get("accuracy")
     elif not trainer.interrupted and test:
-        if ckpt_cb is not None and ckpt_cb.best_path.is_file():
-            best = _ckpt.load_checkpoint(ckpt_cb.best_path, model)
-            result.best_epoch = best.epoch
-            result.best_monitor = ckpt_cb.monitor
-        result.test = evaluate_model(trainer, data.test, data.info, _is_classifier(cfg))
-        if run_dir is not None:
-            _write_results(run_dir, result, data.info)
+        _test_best(cfg, trainer, ckpt_cb, data, result)
     if run_dir is not None and plots and not trainer.interrupted and len(trainer.history):
         _plots(run_dir, trainer.history.history, result.test, data.info, cfg)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _run_callbacks(
+    cfg: Config, run_dir: Path | None, meta: dict, verbose: int, overfit: int | None
+) -> tuple[list[Callback], ModelCheckpoint | None]:
+    """The callbacks of a run (early stopping, checkpoints, the history file), and the
+    checkpoint callback (None when nothing is written)."""
+    if overfit is not None:
+        return [_StopAtFullAccuracy()], None
+    callbacks: list[Callback] = []
+    es = cfg.early_stopping
+    if es.enabled:
+        callbacks.append(
+            EarlyStopping(
+                es.monitor, es.mode, es.patience, es.min_delta, es.restore_best_weights,
+                verbose=verbose > 0,
+            )
+        )  # fmt: skip
+    if run_dir is None:
+        return callbacks, None
+    c = cfg.checkpoint
+    ckpt_cb = ModelCheckpoint(
+        run_dir / "checkpoints", c.monitor, c.mode, c.save_best, c.save_last, metadata=meta
+    )
+    return [*callbacks, ckpt_cb, CSVLogger(run_dir / "history.csv")], ckpt_cb
+
+
+def _test_best(cfg: Config, trainer: Trainer, ckpt_cb, data: DataBundle, result: RunResult):
+    """Score the best checkpoint (the last weights when there is none) on the test set, and
+    write ``results.json``."""
+    if ckpt_cb is not None and ckpt_cb.best_path.is_file():
+        best = _ckpt.load_checkpoint(ckpt_cb.best_path, trainer.model)
+        result.best_epoch = best.epoch
+        result.best_monitor = ckpt_cb.monitor
+    result.test = evaluate_model(trainer, data.test, data.info, is_classifier(cfg))
+    if result.run_dir is not None:
+        _write_results(result.run_dir, result, data.info)
 
 
 class _StopAtFullAccuracy(Callback):
@@ -506,7 +440,7 @@ def evaluate_model(
 
 def _write_results(run_dir: Path, result: RunResult, info: dict) -> None:
     payload = {"test": result.test, "best_epoch": result.best_epoch, "data": info}
-    with atomic_write(run_dir / "results.json", "w") as f:
+    with atomic_write(run_dir / "results.json", "w", within=run_dir) as f:
         json.dump(payload, f, indent=1)
 
 
@@ -556,8 +490,6 @@ def load_model(path: str | Path):
             f"{path}: the checkpoint has no usable config/model metadata ({e}); it was not written "
             f"by `backprop train`. Build the model yourself and use load_checkpoint()"
         ) from None
-    from .. import models
-
     try:
         model = models.get_model(cfg.model.name, **opts)
     except (TypeError, ValueError) as e:
@@ -609,4 +541,5 @@ def _check_data_info(info) -> None:
 
 
 def config_of(ckpt: _ckpt.Checkpoint) -> Config:
+    """The validated config a checkpoint was trained with (a fresh copy)."""
     return Config.from_dict(copy.deepcopy(ckpt.metadata["config"]))

@@ -47,6 +47,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import models
+from ..train.metrics import get_metric
+from .components import AUGMENTATIONS, LOSSES, OPTIMIZERS, SCHEDULERS
+from .datasets import DATASETS
+from .errors import ConfigError
+from .space import parse_space
+
 __all__ = [
     "ConfigError",
     "Config",
@@ -67,40 +74,10 @@ __all__ = [
     "LOSSES",
     "DATASETS",
     "AUGMENTATIONS",
+    "validate",
+    "check_options",
+    "check_value",
 ]
-
-
-class ConfigError(ValueError):
-    """An invalid configuration: the message names the key and what is allowed."""
-
-
-# Config names -> class names, resolved lazily (importing backprop.optim/nn here is fine, but the
-# registries below are also what error messages list).
-OPTIMIZERS = {
-    "sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
-    "adadelta": "Adadelta",
-}  # fmt: skip
-SCHEDULERS = {
-    "none": None, "step": "StepLR", "multistep": "MultiStepLR", "exponential": "ExponentialLR",
-    "cosine": "CosineAnnealingLR", "linear": "LinearLR", "plateau": "ReduceLROnPlateau",
-}  # fmt: skip
-LOSSES = {
-    "cross_entropy": "CrossEntropyLoss", "nll": "NLLLoss", "mse": "MSELoss", "l1": "L1Loss",
-    "huber": "HuberLoss", "bce_with_logits": "BCEWithLogitsLoss", "multi_margin": "MultiMarginLoss",
-}  # fmt: skip
-DATASETS = (
-    "digits", "mnist", "fashion_mnist", "cifar10", "moons", "circles", "spirals", "xor", "blobs",
-)  # fmt: skip
-TOY_DATASETS = ("moons", "circles", "spirals", "xor", "blobs")
-AUGMENTATIONS = {
-    "random_shift": "RandomShift", "random_crop": "RandomCrop", "random_affine": "RandomAffine",
-    "random_horizontal_flip": "RandomHorizontalFlip",
-}  # fmt: skip
-# Dataset-specific options (beyond the common DatasetConfig fields), with their defaults.
-_DATASET_OPTIONS: dict[str, dict[str, Any]] = {
-    "digits": {"test_fraction": 0.2},
-    **{k: {"n": 1000, "noise": 0.2, "test_fraction": 0.2} for k in TOY_DATASETS},
-}
 
 
 # ---------------------------------------------------------------------------------- sections
@@ -210,7 +187,7 @@ class CheckpointConfig:
 
 @dataclass
 class SearchConfig:
-    """``[search]``: the space of a hyper-parameter search (see :mod:`backprop.train.search`)."""
+    """``[search]``: the space of a hyper-parameter search (see :mod:`backprop.app.search`)."""
 
     metric: str = "val_accuracy"
     mode: str = "auto"
@@ -430,11 +407,26 @@ def _positive(key: str, v, allow_zero: bool = False) -> None:
 
 
 def validate(cfg: Config) -> None:
-    """Check names against the registries and values against their ranges."""
-    from .. import models, nn, optim
-    from ..data import transforms as T
-    from .metrics import get_metric
+    """Check names against the registries and values against their ranges, section by section.
 
+    Options are rewritten with their types fixed (ints given for floats become floats...).
+
+    Raises:
+        ConfigError: naming the first offending key and what is allowed.
+    """
+    _validate_run(cfg)
+    _validate_model(cfg)
+    _validate_dataset(cfg)
+    _validate_optimizer(cfg)
+    _validate_scheduler(cfg)
+    _validate_loss(cfg)
+    _validate_callbacks(cfg)
+    if cfg.search is not None:
+        parse_space(cfg.search.space)
+
+
+def _validate_run(cfg: Config) -> None:
+    """The top-level keys: counts, sizes, the seed, the run name, the metrics."""
     for key, v, zero in (
         ("epochs", cfg.epochs, True), ("batch_size", cfg.batch_size, False),
         ("grad_clip_norm", cfg.grad_clip_norm, True), ("optimizer.lr", cfg.optimizer.lr, False),
@@ -462,15 +454,18 @@ def validate(cfg: Config) -> None:
         except (ValueError, TypeError) as e:
             raise ConfigError(f"metrics: {e}") from None
 
-    # model: a registered name, options checked against its constructor
+
+def _validate_model(cfg: Config) -> None:
+    """``[model]``: a registered name, its options checked against its constructor."""
     _choice("model.name", cfg.model.name, models.list_models())
-    builder = models._lookup(cfg.model.name, "model.name")
+    builder = models.get_model_builder(cfg.model.name)
     cfg.model.options = check_options("model", cfg.model.name, builder, cfg.model.options)
 
-    # dataset
+
+def _validate_dataset(cfg: Config) -> None:
+    """``[dataset]``: a registered name, its own options, and the augmentations."""
     d = cfg.dataset
-    _choice("dataset.name", d.name, DATASETS)
-    allowed_opts = _DATASET_OPTIONS.get(d.name, {})
+    allowed_opts = DATASETS.get(d.name, "dataset.name").info["options"]
     for k, v in d.options.items():
         if k not in allowed_opts:
             own = [f.name for f in dataclasses.fields(DatasetConfig) if f.name != "options"]
@@ -483,67 +478,66 @@ def validate(cfg: Config) -> None:
         where = f"dataset.augment[{i}]"
         if not isinstance(aug, dict) or "name" not in aug:
             raise ConfigError(f"{where} must be a table with a name, got {aug!r}")
-        _choice(f"{where}.name", aug["name"], AUGMENTATIONS)
+        entry = AUGMENTATIONS.get(aug["name"], f"{where}.name")
         opts = {k: v for k, v in aug.items() if k != "name"}
-        cls = getattr(T, AUGMENTATIONS[aug["name"]])
-        check_options(where, aug["name"], cls, opts, skip=("generator",))
+        check_options(where, aug["name"], entry.target, opts, skip=("generator",))
 
-    # optimizer
-    _choice("optimizer.name", cfg.optimizer.name, OPTIMIZERS)
-    opt_cls = getattr(optim, OPTIMIZERS[cfg.optimizer.name])
-    cfg.optimizer.options = check_options(
-        "optimizer", cfg.optimizer.name, opt_cls, cfg.optimizer.options, skip=("params", "lr")
-    )
 
-    # scheduler
+def _validate_optimizer(cfg: Config) -> None:
+    """``[optimizer]``: a registered name; ``lr`` is its own key, the rest are options."""
+    o = cfg.optimizer
+    entry = OPTIMIZERS.get(o.name, "optimizer.name")
+    o.options = check_options("optimizer", o.name, entry.target, o.options, skip=("params", "lr"))
+
+
+def _validate_scheduler(cfg: Config) -> None:
+    """``[scheduler]``: a registered name, its options and required options, its interval."""
     s = cfg.scheduler
-    _choice("scheduler.name", s.name, SCHEDULERS)
+    entry = SCHEDULERS.get(s.name, "scheduler.name")
     _choice("scheduler.interval", s.interval, ("epoch", "step"))
-    if SCHEDULERS[s.name] is not None:
-        sched_cls = getattr(optim.lr_scheduler, SCHEDULERS[s.name])
-        where = f"scheduler ({s.name})"
-        s.options = check_options("scheduler", s.name, sched_cls, s.options, skip=("optimizer",))
-        auto = {"T_max"} if s.name == "cosine" else set()
-        missing = [
-            k for k in required_options(sched_cls, ("optimizer",)) if k not in {*s.options, *auto}
-        ]
-        if missing:
-            raise ConfigError(f"{where}: missing required option(s) {', '.join(missing)}")
-        if s.name == "plateau" and s.interval != "epoch":
-            raise ConfigError("scheduler (plateau): interval must be 'epoch'")
-    elif s.options:
-        raise ConfigError(f"scheduler (none): takes no options, got {', '.join(s.options)}")
+    if entry.target is None:
+        if s.options:
+            raise ConfigError(f"scheduler ({s.name}): takes no options, got {', '.join(s.options)}")
+        return
+    s.options = check_options("scheduler", s.name, entry.target, s.options, skip=("optimizer",))
+    auto = set(entry.info.get("auto", ()))
+    required = required_options(entry.target, ("optimizer",))
+    missing = [k for k in required if k not in {*s.options, *auto}]
+    if missing:
+        raise ConfigError(f"scheduler ({s.name}): missing required option(s) {', '.join(missing)}")
+    if entry.info.get("epoch_only") and s.interval != "epoch":
+        raise ConfigError(f"scheduler ({s.name}): interval must be 'epoch'")
 
-    # loss
-    _choice("loss.name", cfg.loss.name, LOSSES)
-    loss_cls = getattr(nn, LOSSES[cfg.loss.name], None)
-    if loss_cls is None:
-        raise ConfigError(f"loss.name: {cfg.loss.name!r} is not available in backprop.nn")
-    cfg.loss.options = check_options("loss", cfg.loss.name, loss_cls, cfg.loss.options)
 
-    # callbacks
+def _validate_loss(cfg: Config) -> None:
+    """``[loss]``: a registered name, its options checked against the class."""
+    entry = LOSSES.get(cfg.loss.name, "loss.name")
+    cfg.loss.options = check_options("loss", cfg.loss.name, entry.target, cfg.loss.options)
+
+
+def _validate_callbacks(cfg: Config) -> None:
+    """``[early_stopping]`` and ``[checkpoint]``: modes, patience, and monitors that exist."""
     for sec in ("early_stopping", "checkpoint"):
         _choice(f"{sec}.mode", getattr(cfg, sec).mode, ("auto", "min", "max"))
     if cfg.early_stopping.patience < 0:
         raise ConfigError(
             f"early_stopping.patience must be >= 0, got {cfg.early_stopping.patience}"
         )
-    if d.val_fraction == 0:
-        for key, monitor in (
-            ("scheduler.monitor", s.monitor if s.name == "plateau" else ""),
-            ("early_stopping.monitor",
-             cfg.early_stopping.monitor if cfg.early_stopping.enabled else ""),
-            ("checkpoint.monitor", cfg.checkpoint.monitor if cfg.checkpoint.save_best else ""),
-        ):  # fmt: skip
-            if monitor.startswith("val_"):
-                raise ConfigError(
-                    f"{key} is {monitor!r} but dataset.val_fraction = 0 (no validation data); "
-                    f"monitor a training metric ('loss', 'accuracy') or hold out validation data"
-                )
-    if cfg.search is not None:
-        from .search import parse_space
-
-        parse_space(cfg.search.space)
+    if cfg.dataset.val_fraction > 0:
+        return
+    s = cfg.scheduler
+    epoch_metric = SCHEDULERS.get(s.name, "scheduler.name").info.get("epoch_only", False)
+    for key, monitor in (
+        ("scheduler.monitor", s.monitor if epoch_metric else ""),
+        ("early_stopping.monitor",
+         cfg.early_stopping.monitor if cfg.early_stopping.enabled else ""),
+        ("checkpoint.monitor", cfg.checkpoint.monitor if cfg.checkpoint.save_best else ""),
+    ):  # fmt: skip
+        if monitor.startswith("val_"):
+            raise ConfigError(
+                f"{key} is {monitor!r} but dataset.val_fraction = 0 (no validation data); "
+                f"monitor a training metric ('loss', 'accuracy') or hold out validation data"
+            )
 
 
 # ---------------------------------------------------------------------------------- files
