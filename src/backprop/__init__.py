@@ -70,7 +70,8 @@ def load(f, map_location=None, weights_only: bool = True, **kwargs):
 
 # Heavier subpackages load on first use, so `import backprop` stays light (as `torch.optim` is
 # reachable from `torch`, `backprop.optim` is from `backprop`).
-_LAZY_SUBMODULES = ("data", "optim", "train", "models", "viz", "serialization", "cli", "utils")
+_LAZY_SUBMODULES = ("data", "optim", "train", "models", "viz", "serialization", "cli", "utils",
+                    "onnx", "interop")  # fmt: skip
 
 
 def __getattr__(name: str):
