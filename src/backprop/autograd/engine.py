@@ -47,18 +47,21 @@ def node_of(p, consumer, i):
 def _topological_order(roots):
     """``(tensor, op)`` for every op reachable from ``roots``, each after all ops that consume
     its output."""
+    # Ops themselves are the set's and the stack's keys (hashed by identity, as id() would be,
+    # without a call per visit); an expanded op is pushed again behind a None marker.
     order = []
     visited = set()
-    stack = [(r, r._ctx, False) for r in roots if r._ctx is not None]
+    stack = [(r, r._ctx) for r in roots if r._ctx is not None]
+    push, pop = stack.append, stack.pop
     while stack:
-        t, ctx, expanded = stack.pop()
-        if expanded:
-            order.append((t, ctx))
+        t, ctx = pop()
+        if t is None:  # ctx's inputs are all placed: ctx comes after them in reverse order
+            order.append(ctx)
             continue
-        if id(ctx) in visited:
+        if ctx in visited:
             continue
-        visited.add(id(ctx))
-        stack.append((t, ctx, True))
+        visited.add(ctx)
+        push((None, (t, ctx)))
         if ctx.freed:
             raise RuntimeError(
                 f"backward: trying to backward through the graph a second time (through "
@@ -68,8 +71,8 @@ def _topological_order(roots):
         for i, p in enumerate(ctx.parents):
             if isinstance(p, function.Tensor) and p._ctx is not None:
                 node = p._ctx if p._history is None else node_of(p, ctx, i)
-                if node is not None and id(node) not in visited:
-                    stack.append((p, node, False))
+                if node is not None and node not in visited:
+                    push((p, node))
     order.reverse()
     return order
 
@@ -165,18 +168,18 @@ def _add_pending(pending, key, g, owned: bool) -> None:
 
 
 def _run(roots, gradients, retain_graph: bool, capture):
-    # Pending gradients by node: id(op) for a non-leaf (a tensor written in place has had
-    # several ops), id(tensor) for a leaf.
+    # Pending gradients by node: the op for a non-leaf (a tensor written in place has had
+    # several ops), id(tensor) for a leaf (a Tensor's == is elementwise, so not a key itself).
     pending = {}
     leaves = {}  # id -> leaf whose gradient waits for its hooks or for capture
     captured = None if capture is None else {id(t): None for t in capture}
     for r, g in zip(roots, gradients):
-        _add_pending(pending, id(r) if r._ctx is None else id(r._ctx), g, False)
+        _add_pending(pending, id(r) if r._ctx is None else r._ctx, g, False)
         if r._ctx is None:
             leaves[id(r)] = r
     hook = function._anomaly_hook
     for t, ctx in _topological_order(roots):
-        entry = pending.pop(id(ctx), None)
+        entry = pending.pop(ctx, None)
         if entry is None:
             continue  # the op does not lie on a path to a root
         gy, owned = entry
@@ -213,7 +216,7 @@ def _run(roots, gradients, retain_graph: bool, capture):
                 key = id(p)
                 leaves[key] = p
             else:
-                key = id(node)
+                key = node
             # _add_pending, written out: this runs once per edge of the graph, and the call
             # alone measured ~3% of a backward through tiny ops.
             prev = pending.get(key)

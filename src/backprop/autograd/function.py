@@ -18,6 +18,7 @@ from math import prod
 
 from ..backend import backend_of
 from . import grad_mode, version
+from .version import clock as _clock
 
 __all__ = ["Function", "Context", "BufferPool", "buffer_pool"]
 
@@ -328,7 +329,7 @@ class Function:
             if counted:  # (else every input is at version 0: no need to write it down)
                 ctx.saved_versions = version.versions_of(inputs, out)
             if ctx.saved_tensors:
-                ctx.saved_at = version.clock.now
+                ctx.saved_at = _clock.now
             if _anomaly_hook is not None:
                 _anomaly_hook("record", cls, ctx)
         return out
