@@ -117,3 +117,26 @@ __all__ += [
     "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
     "TransformerDecoder", "TransformerDecoderLayer",
 ]  # fmt: skip
+
+# Issue 17's activations.
+from .activation import (  # noqa: E402
+    CELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+)
+
+__all__ += [
+    "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "SELU", "CELU", "Mish", "Softsign",
+    "LogSigmoid", "Tanhshrink", "Softshrink", "Hardshrink", "PReLU", "GLU",
+]  # fmt: skip

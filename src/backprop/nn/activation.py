@@ -1,20 +1,28 @@
 """Activation modules: thin wrappers over ``backprop.nn.functional`` with PyTorch's names and reprs.
 
-``inplace`` is accepted where PyTorch has it, for compatibility: backprop always returns a new
-tensor (the values are the same; the graph needs the input intact).
+``inplace=True`` writes the result into the input, as in PyTorch (through ``backprop.inplace``:
+a leaf that requires grad is refused in grad mode, and an op that saved the input raises at
+backward, PyTorch's rules).
 """
 
 from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from ..functional import activation as A
 from ..tensor import Tensor
+from . import init
+from ._util import check_size, factory_dtype
 from .module import Module
+from .parameter import Parameter
 
 __all__ = [
     "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
-    "Softplus", "Threshold", "Step",
+    "Softplus", "Threshold", "Step", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "SELU",
+    "CELU", "Mish", "Softsign", "LogSigmoid", "Tanhshrink", "Softshrink", "Hardshrink", "PReLU",
+    "GLU",
 ]  # fmt: skip
 
 
@@ -31,7 +39,7 @@ class ReLU(_Inplace):
     """``max(x, 0)`` elementwise. Shape: any -> same."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return A.relu(input)
+        return A.relu(input, self.inplace)
 
 
 class LeakyReLU(_Inplace):
@@ -45,7 +53,7 @@ class LeakyReLU(_Inplace):
         self.negative_slope = negative_slope
 
     def forward(self, input: Tensor) -> Tensor:
-        return A.leaky_relu(input, self.negative_slope)
+        return A.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -59,7 +67,7 @@ class ELU(_Inplace):
         self.alpha = alpha
 
     def forward(self, input: Tensor) -> Tensor:
-        return A.elu(input, self.alpha)
+        return A.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -88,7 +96,7 @@ class SiLU(_Inplace):
     """``x * sigmoid(x)`` (swish). Shape: any -> same."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return A.silu(input)
+        return A.silu(input, self.inplace)
 
 
 class Sigmoid(Module):
@@ -179,7 +187,7 @@ class Threshold(_Inplace):
         self.threshold, self.value = threshold, value
 
     def forward(self, input: Tensor) -> Tensor:
-        return A.threshold(input, self.threshold, self.value)
+        return A.threshold(input, self.threshold, self.value, self.inplace)
 
     def extra_repr(self) -> str:
         return f"threshold={self.threshold}, value={self.value}" + (
@@ -206,3 +214,197 @@ class Step(Module):
 
     def extra_repr(self) -> str:
         return f"threshold={self.threshold}"
+
+
+class Hardtanh(_Inplace):
+    """``clamp(x, min_val, max_val)`` (gradient 0 at and beyond the bounds). Shape: any -> same."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        if min_val > max_val:
+            raise ValueError(
+                f"Hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})"
+            )
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.hardtanh(input, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self) -> str:
+        s = f"min_val={self.min_val}, max_val={self.max_val}"
+        return s + (", inplace=True" if self.inplace else "")
+
+
+class ReLU6(_Inplace):
+    """``min(max(x, 0), 6)``. Shape: any -> same."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.relu6(input, self.inplace)
+
+
+class Hardsigmoid(_Inplace):
+    """``clamp(x + 3, 0, 6) / 6``. Shape: any -> same. (Its repr omits ``inplace``, as
+    PyTorch's.)"""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.hardsigmoid(input, self.inplace)
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class Hardswish(_Inplace):
+    """``x * clamp(x + 3, 0, 6) / 6``. Shape: any -> same. (Its repr omits ``inplace``, as
+    PyTorch's.)"""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.hardswish(input, self.inplace)
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class SELU(_Inplace):
+    """``scale * elu(x, alpha)`` with SELU's constants (self-normalising networks; initialise
+    with ``nn.init.kaiming_normal_(w, nonlinearity='linear')``). Shape: any -> same."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.selu(input, self.inplace)
+
+
+class CELU(_Inplace):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``. Shape: any -> same."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        if alpha == 0:
+            raise ValueError("CELU: alpha cannot be 0")
+        self.alpha = alpha
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Mish(_Inplace):
+    """``x * tanh(softplus(x))``. Shape: any -> same."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.mish(input, self.inplace)
+
+
+class Softsign(Module):
+    """``x / (1 + |x|)``. Shape: any -> same."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.softsign(input)
+
+
+class LogSigmoid(Module):
+    """``log(sigmoid(x))``, stably. Shape: any -> same."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.logsigmoid(input)
+
+
+class Tanhshrink(Module):
+    """``x - tanh(x)``. Shape: any -> same."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.tanhshrink(input)
+
+
+class Softshrink(Module):
+    """Soft thresholding: ``x -+ lambd`` outside ``[-lambd, lambd]``, else 0 (lambd >= 0).
+
+    Shape: any -> same.
+    """
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        if not lambd >= 0:
+            raise ValueError(f"Softshrink: lambd must be >= 0, got {lambd}")
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.softshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Hardshrink(Module):
+    """Hard thresholding: ``x`` where ``|x| > lambd``, else 0. Shape: any -> same."""
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class PReLU(Module):
+    """``x`` where ``x > 0``, else ``weight * x``, with the slope learned (He et al. 2015).
+
+    Args:
+        num_parameters: 1 (one slope shared by every channel) or the number of channels (dim 1
+            of the input).
+        init: the slopes' initial value (0.25, as PyTorch).
+        dtype: the weight's dtype (float32 by default).
+
+    Shape: (N, C, *) -> same; an input of fewer than 2 dims has one channel.
+
+    Attributes:
+        weight: (num_parameters,).
+
+    Example:
+        >>> act = nn.PReLU(3)
+        >>> act(backprop.randn(2, 3, 4)).shape
+        (2, 3, 4)
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        super().__init__()
+        if device is not None:
+            from ..device import as_device
+
+            as_device(device, "PReLU")
+        self.num_parameters = check_size(num_parameters, "num_parameters", "PReLU", 1)
+        if isinstance(init, bool) or not isinstance(init, (int, float)):
+            raise TypeError(f"PReLU: init must be a number, got {type(init).__name__} {init!r}")
+        self.init = init
+        dt = factory_dtype(dtype, "PReLU")
+        self.weight = Parameter(np.empty((self.num_parameters,), dtype=dt))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class GLU(Module):
+    """The gated linear unit ``a * sigmoid(b)`` over the two halves of ``dim``.
+
+    Shape: (*, 2n, *) -> (*, n, *) along ``dim``.
+    """
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"

@@ -85,3 +85,35 @@ __all__ += [
     "upsample", "upsample_bilinear", "upsample_nearest",
 ]  # fmt: skip
 __all__ += ["scaled_dot_product_attention"]
+
+# Issue 17's activations (and the in-place forms PyTorch's nn.functional has).
+from ..functional.activation import (  # noqa: E402
+    celu,
+    celu_,
+    elu_,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu_,
+    logsigmoid,
+    mish,
+    normalize,
+    prelu,
+    relu6,
+    relu_,
+    selu,
+    selu_,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold_,
+)
+
+__all__ += [
+    "celu", "celu_", "elu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
+    "hardtanh_", "leaky_relu_", "logsigmoid", "mish", "normalize", "prelu", "relu6", "relu_",
+    "selu", "selu_", "softshrink", "softsign", "tanhshrink", "threshold_",
+]  # fmt: skip

@@ -102,22 +102,39 @@ class LeakyReLU(Function):
 
 @register_op("elu")
 class ELU(Function):
-    """y = x if x > 0 else alpha * (exp(x) - 1);  gx = gy * (y + alpha) if x <= 0 else gy (so a
-    NaN x passes gy, as PyTorch's)."""
+    """y = scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1)) (ELU; SELU and CELU are
+    its scaled forms, as in PyTorch);  gx = gy * scale if x > 0, else
+    gy * input_scale * (y + scale * alpha) (so a NaN x passes gy * scale, as PyTorch's).
+
+    ``grad_scale``: the input scale the backward uses, when it differs from the forward's:
+    PyTorch's CELU backward takes 1 / alpha with alpha rounded to float32 first (its
+    derivatives.yaml: ``1.0 / alpha.toFloat()``), so its gradients differ from exp(x / alpha)
+    by ~1e-8 in float64; the same rounding here keeps the parity exact.
+    """
 
     @staticmethod
-    def forward(ctx, x, *, alpha=1.0):
+    def forward(ctx, x, *, alpha=1.0, scale=1.0, input_scale=1.0, grad_scale=None):
         xp = ctx.xp
-        a = x.dtype.type(alpha)
-        y = xp.where(x > 0, x, a * xp.expm1(xp.minimum(x, x.dtype.type(0))))
+        t = x.dtype.type
+        m = xp.minimum(x, t(0))
+        neg = t(alpha * scale) * xp.expm1(m * t(input_scale) if input_scale != 1.0 else m)
+        y = xp.where(x > 0, x * t(scale) if scale != 1.0 else x, neg)
         ctx.save_for_backward(x, y)
-        ctx.alpha = a
+        ctx.coef = (alpha, scale, input_scale, grad_scale)
         return y
 
     @staticmethod
     def backward(ctx, gy):
+        xp = ctx.xp
         x, y = ctx.saved_tensors
-        return ctx.xp.where(x <= 0, gy * (y + ctx.alpha), gy)
+        alpha, scale, input_scale, grad_scale = ctx.coef
+        t = x.dtype.type
+        pos = gy * t(scale) if scale != 1.0 else gy
+        if grad_scale is None:
+            neg = gy * (t(input_scale) * (y + t(scale * alpha)))
+        else:
+            neg = gy * (t(alpha * scale * grad_scale) * xp.exp(x * t(grad_scale)))
+        return xp.where(x <= 0, neg, pos)
 
 
 def _erf(xp, x):
@@ -230,6 +247,199 @@ class Step(Function):
     @staticmethod
     def backward(ctx, gy):
         return ctx.xp.zeros_like(gy)
+
+
+# The hard (piecewise-linear) units and the shrinks follow PyTorch's scalar kernels at a NaN
+# input: its vectorised CPU loops give another gradient there (0 where the scalar loop passes
+# gy) for whole vectors only, so the scalar loop is the definition.
+
+
+_SIXTH_F32 = 0.1666666716337204  # float32(1 / 6), exactly
+
+
+@register_op("hardtanh")
+class Hardtanh(Function):
+    """y = clamp(x, min_val, max_val) (NaN stays NaN);  gx = 0 where x <= min_val or
+    x >= max_val (even for an inf gy), else gy (a NaN x passes gy). ReLU6 is (0, 6)."""
+
+    @staticmethod
+    def forward(ctx, x, *, min_val=-1.0, max_val=1.0):
+        xp = ctx.xp
+        t = x.dtype.type
+        # maximum/minimum (not clip) keep a NaN x NaN.
+        y = xp.minimum(xp.maximum(x, t(min_val)), t(max_val))
+        ctx.keep = ~((x <= min_val) | (x >= max_val))
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        return select(ctx.xp, gy, ctx.keep)
+
+
+@register_op("hardsigmoid")
+class Hardsigmoid(Function):
+    """y = clamp(x + 3, 0, 6) / 6;  gx = gy / 6 where -3 < x < 3, else 0 (a NaN x too).
+
+    The backward's 1/6 is the float32 constant in every dtype, as in PyTorch's kernel (its
+    float64 gradients are 1/6 * (1 + 3e-8)).
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        t = x.dtype.type
+        ctx.keep = (x > -3) & (x < 3)
+        return xp.minimum(xp.maximum(x + t(3), t(0)), t(6)) / t(6)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return select(ctx.xp, gy, ctx.keep) * gy.dtype.type(_SIXTH_F32)
+
+
+@register_op("hardswish")
+class Hardswish(Function):
+    """y = x * clamp(x + 3, 0, 6) / 6 (so -inf gives NaN, as in PyTorch);
+    gx = 0 where x <= -3, gy * (x / 3 + 1/2) where x < 3, else gy (a NaN x passes gy)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        t = x.dtype.type
+        ctx.save_for_backward(x)
+        return x * xp.minimum(xp.maximum(x + t(3), t(0)), t(6)) / t(6)
+
+    @staticmethod
+    def backward(ctx, gy):
+        xp = ctx.xp
+        (x,) = ctx.saved_tensors
+        t = x.dtype.type
+        mid = xp.where(x < 3, gy * (x / t(3) + t(0.5)), gy)
+        return xp.where(x <= -3, t(0), mid)
+
+
+@register_op("mish")
+class Mish(Function):
+    """y = x * tanh(softplus(x));  gx = gy * (th + x * sigmoid(x) * (1 - th^2)), th the tanh
+    (so +inf gives a NaN gradient and -inf a NaN value, as PyTorch's formula does)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        t = x.dtype.type
+        # softplus as log1p(exp(-|x|)) + max(x, 0): no overflow for large x.
+        th = xp.tanh(xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(x, t(0)))
+        ctx.save_for_backward(x, th)
+        return x * th
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, th = ctx.saved_tensors
+        one = x.dtype.type(1)
+        return gy * (th + x * stable_sigmoid(ctx.xp, x) * (one - th * th))
+
+
+@register_op("log_sigmoid")
+class LogSigmoid(Function):
+    """y = log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|));  gx = gy * sigmoid(-x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        ctx.save_for_backward(x)
+        return xp.minimum(x, x.dtype.type(0)) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * stable_sigmoid(ctx.xp, -x)
+
+
+@register_op("softshrink")
+class Softshrink(Function):
+    """y = x - lambd if x > lambd, x + lambd if x < -lambd, else 0 (NaN stays NaN);
+    gx = 0 where -lambd <= x <= lambd (even for an inf gy), else gy."""
+
+    @staticmethod
+    def forward(ctx, x, *, lambd=0.5):
+        xp = ctx.xp
+        t = x.dtype.type
+        inside = (x >= -lambd) & (x <= lambd)
+        ctx.keep = ~inside
+        # x * 0 inside: a NaN x stays NaN (it is not inside: both comparisons are false).
+        shifted = xp.where(x > lambd, x - t(lambd), x + t(lambd))
+        return xp.where(inside, x * t(0), shifted)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return select(ctx.xp, gy, ctx.keep)
+
+
+@register_op("hardshrink")
+class Hardshrink(Function):
+    """y = 0 where -lambd <= x <= lambd, else x;  gx = 0 there (even for an inf gy), else gy."""
+
+    @staticmethod
+    def forward(ctx, x, *, lambd=0.5):
+        keep = ~((x >= -lambd) & (x <= lambd))
+        ctx.keep = keep
+        return ctx.xp.where(keep, x, x.dtype.type(0))
+
+    @staticmethod
+    def backward(ctx, gy):
+        return select(ctx.xp, gy, ctx.keep)
+
+
+@register_op("prelu")
+class PReLU(Function):
+    """y = x if x > 0 else w * x, w (C,) or (1,) broadcast along dim 1 (``w_shape``: w as it
+    broadcasts against x);  gx = gy where x > 0 else w * gy (so a NaN x gets w * gy),
+    gw = sum of gy * x where not x > 0, over every dim but the channel's."""
+
+    @staticmethod
+    def forward(ctx, x, w, *, w_shape):
+        wb = w.reshape(w_shape)
+        pos = x > 0
+        ctx.save_for_backward(x, w)
+        ctx.pos, ctx.w_shape = pos, w_shape
+        return ctx.xp.where(pos, x, wb * x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        xp = ctx.xp
+        x, w = ctx.saved_tensors
+        pos = ctx.pos
+        nx, nw = ctx.needs_input_grad
+        zero = gy.dtype.type(0)
+        gx = xp.where(pos, gy, w.reshape(ctx.w_shape) * gy) if nx else None
+        gw = None
+        if nw:
+            contrib = xp.where(pos, zero, x * gy)
+            axes = tuple(i for i, n in enumerate(ctx.w_shape) if n == 1)
+            gw = contrib.sum(axis=axes).reshape(w.shape)
+        return gx, gw
+
+
+@register_op("glu")
+class GLU(Function):
+    """y = a * sigmoid(b), a and b the two halves of x along ``dim``;
+    ga = gy * sigmoid(b), gb = gy * a * sigmoid(b) * (1 - sigmoid(b))."""
+
+    @staticmethod
+    def forward(ctx, x, *, dim):
+        xp = ctx.xp
+        a, b = xp.split(x, 2, axis=dim)
+        s = stable_sigmoid(xp, b)
+        ctx.save_for_backward(a, s)
+        ctx.dim = dim
+        return a * s
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, s = ctx.saved_tensors
+        one = s.dtype.type(1)
+        ga = gy * s
+        gb = ga * a * (one - s)
+        return ctx.xp.concatenate([ga, gb], axis=ctx.dim)
 
 
 @register_op("softmax")
