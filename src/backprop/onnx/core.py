@@ -186,7 +186,7 @@ class ExportContext:
         if key not in self._params:
             name = self._state_names.get(key) or self.fresh("param")
             self._used.add(name)
-            arr = np.ascontiguousarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+            arr = _contiguous(tensor.data if isinstance(tensor, Tensor) else tensor)
             self.initializers.append(numpy_helper.from_array(arr, name))
             self._params[key] = name
         return self._params[key]
@@ -195,7 +195,7 @@ class ExportContext:
         """A new initialiser holding ``value`` (a number, list or array) as ``dtype``."""
         arr = np.asarray(value, dtype=dtype)
         name = self.fresh(hint)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(arr), name))
+        self.initializers.append(numpy_helper.from_array(_contiguous(arr), name))
         return name
 
     def ints(self, values: Sequence[int], hint: str = "ints") -> str:
@@ -283,6 +283,12 @@ class ExportContext:
                 real = module(*_concrete(args), **_concrete(kwargs))
             return _pair(out, real, type(module).__name__)
         return out
+
+
+def _contiguous(arr: np.ndarray) -> np.ndarray:
+    """C order for the raw bytes (``np.ascontiguousarray`` would turn a 0-D array into 1-D)."""
+    arr = np.asarray(arr)
+    return arr if arr.flags.c_contiguous else arr.copy(order="C")
 
 
 def _concrete(obj):

@@ -10,7 +10,6 @@ from onnx import helper
 
 from .. import nn
 from ..functional import activation as FA
-from ..nn import recurrent as RC
 from ..nn import transformer as T
 from ..tensor import Tensor
 from .core import ExportContext, UnsupportedModuleError, Value, register_rule
@@ -20,7 +19,8 @@ __all__ = ["causal_mask", "activation"]
 
 def _seq_axes(m) -> list[dict[int, str]]:
     """(N, T, ...) with batch_first, else (T, N, ...): both axes dynamic."""
-    ax = {0: "batch", 1: "sequence"} if m.batch_first else {0: "sequence", 1: "batch"}
+    bf = m.batch_first if hasattr(m, "batch_first") else m.self_attn.batch_first
+    ax = {0: "batch", 1: "sequence"} if bf else {0: "sequence", 1: "batch"}
     return [ax, ax, ax]
 
 
@@ -30,7 +30,6 @@ _GATE_ORDER = {"LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2), "RNN_TANH": (0,), "RNN_RE
 _ONNX_OP = {"LSTM": "LSTM", "GRU": "GRU", "RNN_TANH": "RNN", "RNN_RELU": "RNN"}
 
 
-@register_rule(RC.RNNBase, axes=_seq_axes)
 def _recurrent(ctx: ExportContext, m, x: Value, hx=None):
     """One ONNX RNN/LSTM/GRU node per layer (both directions in one node). The weights stay
     the state-dict initialisers; a Gather reorders their gate blocks (folded by runtimes)."""
@@ -87,6 +86,10 @@ def _recurrent(ctx: ExportContext, m, x: Value, hx=None):
         return out, h_n
     c_n = cs[0] if len(cs) == 1 else ctx.node("Concat", cs, axis=0)
     return out, (h_n, c_n)
+
+
+for _cls in (nn.RNN, nn.LSTM, nn.GRU):
+    register_rule(_cls, axes=_seq_axes)(_recurrent)
 
 
 # ------------------------------------------------------------------------------ attention
