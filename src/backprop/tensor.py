@@ -632,14 +632,54 @@ class Tensor:
     def __ge__(self, other):
         return F.ge(self, other)
 
+    # Bitwise (logical for bool tensors), as PyTorch: integer and bool tensors only.
     def __and__(self, other):
-        return F.logical_and(self, other)
+        return F.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return F.bitwise_and(other, self)
 
     def __or__(self, other):
-        return F.logical_or(self, other)
+        return F.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return F.bitwise_or(other, self)
+
+    def __xor__(self, other):
+        return F.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return F.bitwise_xor(other, self)
 
     def __invert__(self):
-        return F.logical_not(self)
+        return F.bitwise_not(self)
+
+    def __lshift__(self, other):
+        return F.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return F.bitwise_left_shift(other, self)
+
+    def __rshift__(self, other):
+        return F.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return F.bitwise_right_shift(other, self)
+
+    def __iand__(self, other):
+        return inplace.write(self, "__iand__", F.bitwise_and, other)
+
+    def __ior__(self, other):
+        return inplace.write(self, "__ior__", F.bitwise_or, other)
+
+    def __ixor__(self, other):
+        return inplace.write(self, "__ixor__", F.bitwise_xor, other)
+
+    def __ilshift__(self, other):
+        return inplace.write(self, "__ilshift__", F.bitwise_left_shift, other)
+
+    def __irshift__(self, other):
+        return inplace.write(self, "__irshift__", F.bitwise_right_shift, other)
 
     # ----------------------------------------------------------------- math methods
     def add(self, other, *, alpha=1):
@@ -908,6 +948,13 @@ FORWARDED_METHODS = (
     "split_with_sizes", "tensor_split", "hsplit", "vsplit", "dsplit",
     # rounding and remainders, comparison
     "floor", "ceil", "trunc", "round", "frac", "remainder", "fmod", "floor_divide", "equal",
+    # elementwise math (functional/math.py) and bitwise ops (functional/bitwise.py)
+    "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin", "arccos",
+    "arctan", "arcsinh", "arccosh", "arctanh", "erf", "erfc", "erfinv", "exp2", "expm1", "log2",
+    "log10", "atan2", "arctan2", "logaddexp", "logaddexp2", "copysign", "hypot", "lerp",
+    "nan_to_num", "sgn", "signbit", "isclose", "isinf", "isposinf", "isneginf", "clamp_min",
+    "clamp_max", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+    "bitwise_right_shift",
 )  # fmt: skip
 for _name in FORWARDED_METHODS:
     setattr(Tensor, _name, _method(_name))
@@ -938,6 +985,11 @@ FORWARDED_INPLACE = (
     "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
     "masked_scatter", "tril", "triu", "floor", "ceil", "trunc", "round", "frac", "remainder",
     "fmod",
+    "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin", "arccos",
+    "arctan", "arcsinh", "arccosh", "arctanh", "erf", "erfc", "erfinv", "exp2", "expm1", "log2",
+    "log10", "atan2", "arctan2", "copysign", "hypot", "lerp", "nan_to_num", "sgn", "clamp_min",
+    "clamp_max", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+    "bitwise_right_shift",
 )  # fmt: skip
 for _name in FORWARDED_INPLACE:
     setattr(Tensor, _name + "_", _inplace_method(_name))

@@ -6,11 +6,13 @@ itself, and calls ``Op.apply``. ``backprop.nn.functional`` re-exports the neural
 
 from . import (
     activation,
+    bitwise,
     creation,
     elementwise,
     indexing,
     layout,
     linalg,
+    math,
     reduction,
     rounding,
     sampling,
@@ -19,11 +21,13 @@ from . import (
 )
 from . import scatter as _scatter  # (the name `scatter` is the function, as torch.scatter)
 from .activation import *  # noqa: F401,F403
+from .bitwise import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .layout import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
+from .math import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
 from .rounding import *  # noqa: F401,F403
 from .sampling import *  # noqa: F401,F403
@@ -32,7 +36,7 @@ from .scatter import *  # noqa: F401,F403  (after .indexing: torch's take)
 from .shape import *  # noqa: F401,F403
 
 __all__ = list(dict.fromkeys(
-    activation.__all__ + creation.__all__ + elementwise.__all__ + indexing.__all__
-    + layout.__all__ + linalg.__all__ + reduction.__all__ + rounding.__all__ + sampling.__all__
-    + scan.__all__ + _scatter.__all__ + shape.__all__
+    activation.__all__ + bitwise.__all__ + creation.__all__ + elementwise.__all__
+    + indexing.__all__ + layout.__all__ + linalg.__all__ + math.__all__ + reduction.__all__
+    + rounding.__all__ + sampling.__all__ + scan.__all__ + _scatter.__all__ + shape.__all__
 ))  # fmt: skip

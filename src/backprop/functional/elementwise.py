@@ -120,10 +120,15 @@ def sign(input: Tensor) -> Tensor:
 def clamp(input: Tensor, min=None, max=None) -> Tensor:
     """Clamp every element into ``[min, max]``; the gradient passes where ``min <= x <= max``.
 
-    ``min`` and ``max`` are numbers or None (at least one must be given).
+    ``min`` and ``max`` are numbers, tensors (broadcasting; they get gradients too, see
+    :func:`backprop.functional.math.clamp_tensors`) or None (at least one must be given).
     """
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        from .math import clamp_tensors
+
+        return clamp_tensors(input, min, max)
     return E.Clamp.apply(as_tensor(input, "clamp"), min=min, max=max)
 
 
@@ -143,10 +148,15 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:
 
 
 def where(condition, input, other) -> Tensor:
-    """``input`` where ``condition`` is true, else ``other``; all three broadcast together."""
+    """``input`` where ``condition`` is true, else ``other``; all three broadcast together.
+    Two numbers give PyTorch's scalar dtype: bool, int64, or float32 if either is a float."""
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+    if all(isinstance(v, (bool, int, float)) for v in (input, other)):
+        kinds = {type(v) for v in (input, other)}
+        dt = np.bool_ if kinds == {bool} else np.float32 if float in kinds else np.int64
+        input = Tensor._make(np.asarray(input, dtype=dt), False, None)
     a, b = operands(input, other, "where")
     shapes = [cond.shape] + [x.shape for x in (a, b) if isinstance(x, Tensor)]
     try:

@@ -40,6 +40,8 @@ def _load_all() -> None:
         layout,
         linalg,
         loss,
+        math,
+        math_binary,
         normalization,
         padding,
         pool3d,
