@@ -211,7 +211,7 @@ def cmd_eval(args) -> int:
     loader = {"test": data.test, "val": data.val, "train": data.train}[args.split]
     from .app.runner import build_loss
 
-    trainer = Trainer(model, build_loss(cfg), _NoOptimizer(), metrics=cfg.metrics, verbose=0)
+    trainer = Trainer(model, build_loss(cfg), metrics=cfg.metrics, verbose=0)
     info = {**data.info, "classes": saved.get("classes", data.info["classes"])}
     results = evaluate_model(trainer, loader, info, is_classifier(cfg))
     results["checkpoint"] = str(path)
@@ -239,15 +239,6 @@ def cmd_eval(args) -> int:
         for row in cm:
             print("  " + "".join(f"{v:>{w}d}" for v in row))
     return EXIT_OK
-
-
-class _NoOptimizer:
-    """Evaluation needs no optimiser; the Trainer asks for one."""
-
-    param_groups = [{"lr": 0.0}]
-
-    def step(self) -> None: ...
-    def zero_grad(self) -> None: ...
 
 
 def _renormalise(data, saved: dict) -> None:

@@ -33,16 +33,14 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from .trainer import Trainer
 
 __all__ = [
     "Callback",
     "CallbackList",
+    "TrainerView",
     "History",
     "EarlyStopping",
     "ModelCheckpoint",
@@ -57,6 +55,30 @@ __all__ = [
 ]
 
 
+class TrainerView(Protocol):
+    """What callbacks may read and set on the running Trainer (its public state).
+
+    ``current_batch`` is the ``(inputs, targets)`` pair being trained on (None between batches);
+    ``forward(x)`` runs the model on a batch's inputs as the Trainer does; ``examples_per_epoch``
+    is the number of training examples per epoch, or None when the data cannot tell.
+    """
+
+    model: Any
+    loss_fn: Callable
+    optimizer: Any
+    history: History
+    epoch: int
+    global_step: int
+    stop_training: bool
+    stop_reason: str | None
+    current_batch: tuple | None
+    examples_per_epoch: int | None
+
+    def forward(self, x) -> Any: ...
+
+    def save_checkpoint(self, path, metadata: dict | None = None, best: dict | None = None): ...
+
+
 class Callback:
     """Base class: every hook does nothing. Override the ones you need.
 
@@ -66,9 +88,9 @@ class Callback:
     """
 
     order: int = 0
-    trainer: Trainer
+    trainer: TrainerView
 
-    def set_trainer(self, trainer: Trainer) -> None:
+    def set_trainer(self, trainer: TrainerView) -> None:
         self.trainer = trainer
 
     def on_train_begin(self, logs: dict | None = None) -> None: ...
@@ -97,9 +119,10 @@ class Callback:
 
 
 class CallbackList:
-    """The callbacks of one run, sorted by ``order``, called together."""
+    """The callbacks of one run, sorted by ``order``, called together: each hook of
+    :class:`Callback` is written out here and calls that hook of every callback in turn."""
 
-    def __init__(self, callbacks: Iterable[Callback], trainer: Trainer) -> None:
+    def __init__(self, callbacks: Iterable[Callback], trainer: TrainerView) -> None:
         callbacks = list(callbacks)
         for cb in callbacks:
             if not isinstance(cb, Callback):
@@ -113,19 +136,52 @@ class CallbackList:
     def __iter__(self):
         return iter(self.callbacks)
 
-    def __getattr__(self, hook: str) -> Callable:
-        if not hook.startswith("on_"):
-            raise AttributeError(hook)
-
-        def call(*args, **kwargs):
-            for cb in self.callbacks:
-                getattr(cb, hook)(*args, **kwargs)
-
-        return call
+    def __len__(self) -> int:
+        return len(self.callbacks)
 
     def keys(self) -> list[str]:
         """A stable name per callback (its position and class), for checkpoints."""
         return [f"{i}:{type(cb).__name__}" for i, cb in enumerate(self.callbacks)]
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        for cb in self.callbacks:
+            cb.on_train_begin(logs)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        for cb in self.callbacks:
+            cb.on_train_end(logs)
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        for cb in self.callbacks:
+            cb.on_epoch_begin(epoch, logs)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, logs)
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        for cb in self.callbacks:
+            cb.on_train_batch_begin(batch, logs)
+
+    def on_before_optimizer_step(self, batch: int, logs: dict | None = None) -> None:
+        for cb in self.callbacks:
+            cb.on_before_optimizer_step(batch, logs)
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        for cb in self.callbacks:
+            cb.on_train_batch_end(batch, logs)
+
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        for cb in self.callbacks:
+            cb.on_test_begin(logs)
+
+    def on_test_end(self, logs: dict | None = None) -> None:
+        for cb in self.callbacks:
+            cb.on_test_end(logs)
+
+    def on_interrupt(self, logs: dict | None = None) -> None:
+        for cb in self.callbacks:
+            cb.on_interrupt(logs)
 
 
 # ---------------------------------------------------------------------------------- history
@@ -551,13 +607,13 @@ class NaNGuard(Callback):
         from .. import autograd
 
         detect = getattr(autograd, "detect_anomaly", None)
-        batch = getattr(self.trainer, "_last_batch", None)
+        batch = self.trainer.current_batch
         if detect is None or batch is None:
             return None
         x, y = batch
         try:
             with detect():
-                loss = self.trainer.loss_fn(self.trainer._forward(x), y)
+                loss = self.trainer.loss_fn(self.trainer.forward(x), y)
                 loss.backward()
         except Exception as e:  # the anomaly report is the explanation we want
             return f"Anomaly detection: {e}"
@@ -646,7 +702,7 @@ class ProgressBar(Callback):
             from tqdm.auto import tqdm  # imported only when a bar is drawn
         except ImportError:
             return None
-        total = getattr(self.trainer, "_epoch_examples", None)
+        total = self.trainer.examples_per_epoch
         return tqdm(
             total=total, desc=self._title(epoch), unit="ex", leave=False, file=self.stream,
             unit_scale=bool(total and total >= 100_000), dynamic_ncols=True,

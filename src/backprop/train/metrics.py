@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,7 @@ __all__ = [
     "mean_absolute_error",
     "mean_squared_error",
     "get_metric",
+    "register_metric",
     "METRIC_NAMES",
 ]
 
@@ -337,27 +339,57 @@ class PrecisionRecallF1(ConfusionMatrix):
 
 
 # ---------------------------------------------------------------------------------- by name
-METRIC_NAMES = ("accuracy", "top5_accuracy", "mae", "mse", "f1")
+# name -> (factory(num_classes) -> Metric, aliases); the order is the order error messages list.
+_METRICS: dict[str, Callable[[int | None], Metric]] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register_metric(name: str, factory: Callable[[int | None], Metric], *aliases: str) -> None:
+    """Make ``name`` (and ``aliases``) usable in ``Trainer(metrics=[...])`` and in configs.
+
+    Args:
+        name: the metric's name (what the logs call it).
+        factory: ``factory(num_classes)`` -> a fresh :class:`Metric` (``num_classes`` may be
+            None when the caller does not know it; raise ValueError if it is needed).
+        aliases: other names for it.
+
+    Example:
+        >>> register_metric("mape", lambda num_classes: MeanAbsolutePercentageError())
+    """
+    for n in (name, *aliases):
+        if not isinstance(n, str) or not n:
+            raise ValueError(f"register_metric: names must be non-empty strings, got {n!r}")
+        if _ALIASES.get(n, name) != name:
+            raise ValueError(f"register_metric: {n!r} already names the metric {_ALIASES[n]!r}")
+    _METRICS[name] = factory
+    _ALIASES.update(dict.fromkeys((name, *aliases), name))
+
+
+def _f1(num_classes: int | None) -> Metric:
+    if num_classes is None:
+        raise ValueError("get_metric: 'f1' needs num_classes")
+    return PrecisionRecallF1(num_classes)
+
+
+register_metric("accuracy", lambda num_classes: Accuracy(), "acc")
+register_metric("top5_accuracy", lambda num_classes: TopKAccuracy(5))
+register_metric("mae", lambda num_classes: MeanAbsoluteError(), "mean_absolute_error")
+register_metric("mse", lambda num_classes: MeanSquaredError(), "mean_squared_error")
+register_metric("f1", _f1, "precision_recall_f1")
+METRIC_NAMES = tuple(_METRICS)
 
 
 def get_metric(spec: str | Metric, num_classes: int | None = None) -> Metric:
-    """A metric from a name: ``"accuracy"`` (``"acc"``), ``"top{k}_accuracy"``, ``"mae"``,
-    ``"mse"``, ``"f1"`` (macro precision/recall/F1, needs ``num_classes``); a Metric is returned as
-    is."""
+    """A metric from a registered name (``"accuracy"`` or ``"acc"``, ``"mae"``, ``"mse"``,
+    ``"f1"``: macro precision/recall/F1, which needs ``num_classes``; see
+    :func:`register_metric`) or ``"top{k}_accuracy"``; a Metric is returned as is."""
     if isinstance(spec, Metric):
         return spec
     if not isinstance(spec, str):
         raise TypeError(f"get_metric: expected a name or a Metric, got {type(spec).__name__}")
-    if spec in ("accuracy", "acc"):
-        return Accuracy()
+    if spec in _ALIASES:
+        return _METRICS[_ALIASES[spec]](num_classes)
     if m := re.fullmatch(r"top_?(\d+)(_accuracy)?", spec):
         return TopKAccuracy(int(m.group(1)))
-    if spec in ("mae", "mean_absolute_error"):
-        return MeanAbsoluteError()
-    if spec in ("mse", "mean_squared_error"):
-        return MeanSquaredError()
-    if spec in ("f1", "precision_recall_f1"):
-        if num_classes is None:
-            raise ValueError("get_metric: 'f1' needs num_classes")
-        return PrecisionRecallF1(num_classes)
-    raise ValueError(f"unknown metric {spec!r}; allowed: {', '.join(METRIC_NAMES)} (or top<k>)")
+    names = ", ".join(_METRICS)
+    raise ValueError(f"unknown metric {spec!r}; allowed: {names} (or top<k>)")

@@ -46,6 +46,7 @@ from .callbacks import (
     ProgressBar,
 )
 from .metrics import Mean, Metric, get_metric
+from .resume import ResumeState, check_position, rng_state, set_rng_state
 
 __all__ = ["Trainer"]
 
@@ -57,7 +58,8 @@ class Trainer:
         model: the Module to train.
         loss_fn: ``loss_fn(output, target) -> scalar Tensor`` (e.g. ``nn.CrossEntropyLoss()``),
             averaged over the batch.
-        optimizer: an optimiser over ``model.parameters()``.
+        optimizer: an optimiser over ``model.parameters()``; None for a Trainer that only
+            evaluates and predicts (``fit`` then refuses to run).
         metrics: metric names (``"accuracy"``, ``"top5_accuracy"``, ``"mae"``, ``"mse"``) or
             :class:`~backprop.train.metrics.Metric` objects, computed on training and validation
             data.
@@ -79,6 +81,8 @@ class Trainer:
         stop_training: set by a callback to end training after the current epoch.
         stop_reason: why training stopped early (or None).
         interrupted: whether the last ``fit`` was stopped by Ctrl-C.
+        current_batch: the ``(inputs, targets)`` being trained on (None between batches).
+        examples_per_epoch: the training examples per epoch (None when unknown).
 
     Example:
         >>> trainer = Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters()),
@@ -92,7 +96,7 @@ class Trainer:
         self,
         model,
         loss_fn: Callable,
-        optimizer,
+        optimizer=None,
         metrics: Sequence[str | Metric] = (),
         callbacks: Iterable[Callback] = (),
         scheduler=None,
@@ -110,7 +114,9 @@ class Trainer:
             )
         if not callable(loss_fn):
             raise TypeError(f"Trainer: loss_fn must be callable, got {type(loss_fn).__name__}")
-        if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
+        if optimizer is not None and not (
+            hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")
+        ):
             raise TypeError(
                 "Trainer: optimizer must have step() and zero_grad(), got "
                 f"{type(optimizer).__name__}"
@@ -142,13 +148,19 @@ class Trainer:
         self.global_step = 0
         self.stop_training = False
         self.stop_reason: str | None = None
-        self.interrupted = False
-        self._interrupt_requested = False
+        self.current_batch = None
+        self.examples_per_epoch: int | None = None
+        self._state = ResumeState()  # Ctrl-C and the position inside an interrupted epoch
         self._train_data = None
-        self._partial: dict | None = None  # where a Ctrl-C left the current epoch
-        self._resume: dict | None = None  # the same, read from a checkpoint
-        self._pending_rng: dict | None = None
-        self._last_batch = None
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether the last ``fit`` was stopped by Ctrl-C (or :meth:`request_interrupt`)."""
+        return self._state.interrupted
+
+    def forward(self, x):
+        """The model's output for one batch of inputs (a tuple or list: several arguments)."""
+        return self.model(*x) if isinstance(x, (tuple, list)) else self.model(x)
 
     # ------------------------------------------------------------------ the loop
     def fit(
@@ -167,20 +179,21 @@ class Trainer:
         """
         if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
             raise ValueError(f"Trainer.fit: epochs must be an int >= 0, got {epochs!r}")
+        if self.optimizer is None:
+            raise ValueError(
+                "Trainer.fit: this Trainer has no optimizer (it can evaluate and predict); pass "
+                "one to Trainer(model, loss_fn, optimizer) to train"
+            )
         _check_data(train_data, "train_data")
         if val_data is not None:
             _check_data(val_data, "val_data")
         self._train_data = train_data
-        if self._pending_rng is not None:
-            if self._resume is None:  # (a mid-epoch resume sets the loader's state itself)
-                _set_rng_state(self._pending_rng, train_data)
-            self._pending_rng = None
-        self.stop_training, self.stop_reason, self.interrupted = False, None, False
-        self._interrupt_requested, self._partial = False, None
+        self._state.begin_fit(train_data)
+        self.stop_training, self.stop_reason = False, None
         callbacks = self.callbacks
         if self.verbose > 0:
             callbacks = CallbackList([*callbacks, ProgressBar(epochs)], self)
-        self._epoch_examples = _num_examples(train_data)
+        self.examples_per_epoch = _num_examples(train_data)
         logs: dict[str, Any] = {}
         callbacks.on_train_begin({})
         with self._sigint_to_flag():
@@ -196,8 +209,8 @@ class Trainer:
                 logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
                 self.epoch += 1
                 callbacks.on_epoch_end(self.epoch - 1, logs)
-                if self._interrupt_requested:  # Ctrl-C during validation: stop at the boundary
-                    self.interrupted = True
+                if self._state.interrupt_requested:  # Ctrl-C during validation: stop here
+                    self._state.stop_at_epoch_end()
                     callbacks.on_interrupt(logs)
                     break
         callbacks.on_train_end(logs)
@@ -207,13 +220,13 @@ class Trainer:
         """One pass over ``data``: forward, loss, backward, step for every batch."""
         self.model.train()
         loss_avg, metrics = Mean("loss"), [_fresh(m) for m in self.metrics]
-        batches, start = self._epoch_batches(data, loss_avg, metrics)
+        batches, start = self._state.epoch_batches(data, loss_avg, metrics)
         ran = start > 0  # (a resumed epoch may have no batch left)
         for batch, (x, y) in enumerate(_pairs(batches), start=start):
             ran = True
             callbacks.on_train_batch_begin(batch, {})
-            self._last_batch = (x, y)
-            output = self._forward(x)
+            self.current_batch = (x, y)
+            output = self.forward(x)
             loss = _checked_loss(self.loss_fn(output, y))
             self.optimizer.zero_grad()
             loss.backward()
@@ -225,27 +238,17 @@ class Trainer:
             for m in metrics:
                 m.update(output, y)
             callbacks.on_train_batch_end(batch, logs)
-            if self._interrupt_requested:  # Ctrl-C: stop here, between two batches
-                self.interrupted = True
-                self._partial = {
-                    "batch": batch + 1,
-                    "rng_epoch_start": self._rng_epoch_start,
-                    "loss": loss_avg.state_dict(),
-                    "metrics": [m.state_dict() for m in metrics],
-                }
+            if self._state.interrupt_requested:  # Ctrl-C: stop here, between two batches
                 # Calling fit again continues from here, as resuming from the checkpoint would.
-                self._resume = {**self._partial, "rng": _rng_state(data)}
+                self._state.stop_after(batch, loss_avg, metrics, data)
                 break
-        self._last_batch = None
+        self.current_batch = None
         if not ran:
             raise ValueError(
                 f"Trainer.fit: the training data yielded no batch in epoch {self.epoch} (an "
                 f"empty dataset, or drop_last=True with fewer items than batch_size)"
             )
         return _results(loss_avg, metrics)
-
-    def _forward(self, x):
-        return self.model(*x) if isinstance(x, (tuple, list)) else self.model(x)
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(
@@ -276,7 +279,7 @@ class Trainer:
         try:
             with no_grad():
                 for x, y in _pairs(data):
-                    output = self._forward(x)
+                    output = self.forward(x)
                     loss = _checked_loss(self.loss_fn(output, y))
                     loss_avg.update(loss.item(), _batch_size(y))
                     for m in (*metrics, *extra_metrics):
@@ -302,7 +305,7 @@ class Trainer:
             with no_grad():
                 for batch in data:
                     x = batch[0] if isinstance(batch, (tuple, list)) and len(batch) == 2 else batch
-                    out = self._forward(x)
+                    out = self.forward(x)
                     outputs.append(out.data if isinstance(out, Tensor) else np.asarray(out))
         finally:
             self.model.train(was_training)
@@ -331,10 +334,10 @@ class Trainer:
                     if not isinstance(cb, History)  # saved once, above
                 },
                 "stop_training": bool(self.stop_training),
-                "partial": self._partial if self.interrupted else None,
+                "partial": self._state.position(),
             },
             best=best,
-            rng=_rng_state(self._train_data),
+            rng=rng_state(self._train_data),
         )
 
     def load_checkpoint(self, path) -> _ckpt.Checkpoint:
@@ -365,7 +368,7 @@ class Trainer:
                         cb.load_state_dict(saved[key])
                 self.history.load_state_dict(state["history"])
                 if ckpt.rng:
-                    _set_rng_state(ckpt.rng, None)
+                    set_rng_state(ckpt.rng, None)
             except (KeyError, TypeError, ValueError, AttributeError) as e:
                 raise _ckpt.CheckpointError(
                     f"{ckpt.path}: corrupted trainer state ({e!r})"
@@ -377,40 +380,15 @@ class Trainer:
             _ckpt.restore_global_rng(undo["rng"])
             raise
         self.epoch, self.global_step = ckpt.epoch, ckpt.global_step
-        self._pending_rng = ckpt.rng  # the loader's part is applied when fit gets the loader
-        partial = state["partial"]
-        self._resume = None if partial is None else {**partial, "rng": ckpt.rng}
+        # The loader's part of the RNG state is applied when fit gets the loader.
+        self._state.restore(state["partial"], ckpt.rng)
         self.stop_training = state["stop_training"]
         return ckpt
-
-    def _epoch_batches(self, data, loss_avg: Mean, metrics: list[Metric]):
-        """An iterator over this epoch's batches and the index of the first one. After a
-        mid-epoch checkpoint it replays the epoch's shuffle and skips the batches already done."""
-        resume, self._resume = self._resume, None
-        if resume is None:
-            self._rng_epoch_start = _rng_state(data)
-            return iter(data), 0
-        # Same order as the interrupted epoch: the shuffle is drawn from the epoch-start state...
-        self._rng_epoch_start = resume["rng_epoch_start"]
-        _set_rng_state(self._rng_epoch_start, data)
-        it = iter(data)
-        for done in range(resume["batch"]):
-            if next(it, None) is None:
-                raise _ckpt.CheckpointError(
-                    f"Trainer: the checkpoint stopped after batch {resume['batch']} of an epoch, "
-                    f"but the training data has only {done} batches: resume with the same data"
-                )
-        # ...and what follows from the state at the interruption (dropout masks, augmentation).
-        _set_rng_state(resume["rng"], data)
-        loss_avg.load_state_dict(resume["loss"])
-        for m, s in zip(metrics, resume["metrics"]):
-            m.load_state_dict(s)
-        return it, resume["batch"]
 
     # ------------------------------------------------------------------ Ctrl-C
     def request_interrupt(self) -> None:
         """Ask ``fit`` to stop after the current batch, as Ctrl-C does."""
-        self._interrupt_requested = True
+        self._state.request_interrupt()
 
     @contextlib.contextmanager
     def _sigint_to_flag(self):
@@ -453,19 +431,8 @@ def _checked_state(ckpt) -> dict:
     if not isinstance(callbacks, dict):
         raise bad("callbacks")
     partial = state.get("partial")
-    if partial is not None:
-        ok = (
-            isinstance(partial, dict)
-            and isinstance(partial.get("batch"), int)
-            and partial["batch"] >= 1
-            and isinstance(partial.get("rng_epoch_start"), dict)
-            and isinstance(partial["rng_epoch_start"].get("backprop"), dict)
-            and isinstance(partial.get("loss"), dict)
-            and isinstance(partial.get("metrics"), list)
-            and isinstance(ckpt.rng, dict)
-        )
-        if not ok:
-            raise bad("the position in the interrupted epoch")
+    if partial is not None and not check_position(partial, ckpt.rng):
+        raise bad("the position in the interrupted epoch")
     if ckpt.rng is not None and not isinstance(ckpt.rng.get("backprop"), dict):
         raise bad("random generator state")
     return {
@@ -558,23 +525,3 @@ def _num_examples(data) -> int | None:
     if n is not None and getattr(data, "drop_last", False):
         n -= n % data.batch_size
     return n
-
-
-def _rng_state(data) -> dict:
-    """The random states that decide what happens next: the library's generator, and the data
-    loader's own shuffling generator when it has one."""
-    state: dict[str, Any] = {"backprop": _random.get_rng_state()}
-    gen = getattr(data, "generator", None)
-    if isinstance(gen, np.random.Generator):
-        state["loader"] = gen.bit_generator.state
-    return state
-
-
-def _set_rng_state(state: dict, data) -> None:
-    _ckpt.restore_global_rng(state["backprop"])
-    gen = getattr(data, "generator", None)
-    if "loader" in state and isinstance(gen, np.random.Generator):
-        try:
-            gen.bit_generator.state = state["loader"]
-        except (TypeError, ValueError, KeyError) as e:
-            raise _ckpt.CheckpointError(f"invalid data-loader generator state: {e}") from None
