@@ -357,3 +357,43 @@ def test_dynamic_axes_in_the_file():
                                  dynamic_batch=False)  # fmt: skip
     dims = proto.graph.input[0].type.tensor_type.shape.dim
     assert [d.dim_value for d in dims] == [2, 1, 28, 28]
+
+
+CELLS = [
+    ("rnn_cell", lambda: nn.RNNCell(4, 5), 1),
+    ("rnn_cell_relu", lambda: nn.RNNCell(4, 5, nonlinearity="relu", bias=False), 1),
+    ("lstm_cell", lambda: nn.LSTMCell(4, 5), 2),
+    ("gru_cell", lambda: nn.GRUCell(4, 5), 1),
+]
+
+
+@pytest.mark.parametrize("with_state", [False, True])
+@pytest.mark.parametrize("name,factory,n_states", CELLS, ids=[r[0] for r in CELLS])
+def test_cells(name, factory, n_states, with_state, onnx_check):
+    backprop.manual_seed(0)
+    cell = factory()
+
+    def make(n):
+        rng = np.random.default_rng(n)
+        arrays = [rng.standard_normal((n, 4)).astype(np.float32)]
+        if with_state:
+            arrays += [rng.standard_normal((n, 5)).astype(np.float32) for _ in range(n_states)]
+        return tuple(arrays)
+
+    if not with_state:
+        onnx_check(cell, make, (2, 3))
+        return
+
+    class Stepped(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = cell
+
+        def forward(self, x, *state):
+            return self.cell(x, state if n_states == 2 else state[0])
+
+    @backprop.onnx.register_rule(Stepped)
+    def _stepped(ctx, m, x, *state):
+        return ctx.call(m.cell, x, state if n_states == 2 else state[0])
+
+    onnx_check(Stepped(), make, (2, 3), dynamic_axes=[{0: "batch"}] * (1 + n_states))

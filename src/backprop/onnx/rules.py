@@ -137,6 +137,63 @@ def _step(ctx, m, x):
     return ctx.node("Cast", [on], to=_elem(x))
 
 
+@register_rule(act.Hardtanh)
+def _hardtanh(ctx, m, x):
+    return ctx.node("Clip", [x.name, ctx.scalar(m.min_val, x), ctx.scalar(m.max_val, x)])
+
+
+@register_rule(act.ReLU6)
+def _relu6(ctx, m, x):
+    return ctx.node("Clip", [x.name, ctx.scalar(0.0, x), ctx.scalar(6.0, x)])
+
+
+# PyTorch's hardsigmoid is relu6(x + 3) / 6: ONNX's HardSigmoid with alpha 1/6, beta 1/2.
+register_rule(act.Hardsigmoid)(_unary("HardSigmoid", alpha=lambda m: 1 / 6, beta=lambda m: 0.5))
+register_rule(act.Hardswish)(_unary("HardSwish"))
+register_rule(act.SELU)(_unary("Selu"))  # ONNX's default alpha and gamma are PyTorch's constants
+register_rule(act.CELU)(_unary("Celu", alpha=lambda m: float(m.alpha)))
+register_rule(act.Softsign)(_unary("Softsign"))
+register_rule(act.Softshrink)(_unary("Shrink", lambd=lambda m: float(m.lambd),
+                                     bias=lambda m: float(m.lambd)))  # fmt: skip
+register_rule(act.Hardshrink)(_unary("Shrink", lambd=lambda m: float(m.lambd),
+                                     bias=lambda m: 0.0))  # fmt: skip
+
+
+@register_rule(act.Mish)
+def _mish(ctx, m, x):
+    if ctx.opset >= 18:
+        return ctx.node("Mish", [x.name])
+    return ctx.node("Mul", [x.name, ctx.node("Tanh", [ctx.node("Softplus", [x.name])])])
+
+
+@register_rule(act.LogSigmoid)
+def _log_sigmoid(ctx, m, x):
+    return ctx.node("Neg", [ctx.node("Softplus", [ctx.node("Neg", [x.name])])])  # -softplus(-x)
+
+
+@register_rule(act.Tanhshrink)
+def _tanhshrink(ctx, m, x):
+    return ctx.node("Sub", [x.name, ctx.node("Tanh", [x.name])])
+
+
+@register_rule(act.PReLU)
+def _prelu(ctx, m, x):
+    # One slope per channel (dim 1): shaped (C, 1, ..., 1) to broadcast against (N, C, *).
+    slope = ctx.param(m.weight)
+    if m.num_parameters > 1 and x.ndim > 2:
+        slope = ctx.reshape(slope, [[m.num_parameters] + [1] * (x.ndim - 2)])
+    return ctx.node("PRelu", [x.name, slope])
+
+
+@register_rule(act.GLU)
+def _glu(ctx, m, x):
+    d = m.dim % x.ndim
+    half = x.shape[d] // 2
+    a = ctx.slice(x.name, [0], [half], [d])
+    b = ctx.slice(x.name, [half], [2 * half], [d])
+    return ctx.node("Mul", [a, ctx.node("Sigmoid", [b])])
+
+
 def _elem(x: Value) -> int:
     from onnx import helper
 

@@ -91,6 +91,47 @@ def _recurrent(ctx: ExportContext, m, x: Value, hx=None):
 for _cls in (nn.RNN, nn.LSTM, nn.GRU):
     register_rule(_cls, axes=_seq_axes)(_recurrent)
 
+_CELL_MODES = {nn.LSTMCell: "LSTM", nn.GRUCell: "GRU"}
+
+
+def _cell(ctx: ExportContext, m, x: Value, hx=None):
+    """One step of RNNCell/LSTMCell/GRUCell: the recurrent op over a sequence of length 1."""
+    mode = _CELL_MODES.get(type(m)) or ("RNN_TANH" if m.nonlinearity == "tanh" else "RNN_RELU")
+    if x.ndim != 2:
+        raise UnsupportedModuleError(f"onnx.export: {type(m).__name__}: export a batched "
+                                     f"(2-D) input, got shape {x.shape}")  # fmt: skip
+    H = m.hidden_size
+    order = np.concatenate([np.arange(g * H, (g + 1) * H) for g in _GATE_ORDER[mode]])
+    idx = ctx.ints(order, "gate_order")
+
+    def gather(t):
+        return ctx.node("Gather", [ctx.param(t), idx], axis=0)
+
+    def gathered(t):
+        return ctx.unsqueeze(gather(t), [0])
+
+    B = ""
+    if m.bias_ih is not None:
+        both = ctx.node("Concat", [gather(m.bias_ih), gather(m.bias_hh)], axis=0)
+        B = ctx.unsqueeze(both, [0])
+    states = [] if hx is None else ([hx[0], hx[1]] if mode == "LSTM" else [hx])
+    inputs = [ctx.unsqueeze(x.name, [0]), gathered(m.weight_ih), gathered(m.weight_hh), B, ""]
+    inputs += [ctx.unsqueeze(s.name, [0]) for s in states]
+    while inputs[-1] == "":
+        inputs.pop()
+    attrs = {"hidden_size": H}
+    if mode == "GRU":
+        attrs["linear_before_reset"] = 1
+    elif mode != "LSTM":
+        attrs["activations"] = ["Tanh" if mode == "RNN_TANH" else "Relu"]
+    outs = ctx.node(_ONNX_OP[mode], inputs, outputs=3 if mode == "LSTM" else 2, **attrs)
+    h = ctx.squeeze(outs[1], [0])  # Y_h: (1, B, H) -> (B, H)
+    return (h, ctx.squeeze(outs[2], [0])) if mode == "LSTM" else h
+
+
+for _cls in (nn.RNNCell, nn.LSTMCell, nn.GRUCell):
+    register_rule(_cls)(_cell)
+
 
 # ------------------------------------------------------------------------------ attention
 def causal_mask(ctx: ExportContext, rows: str, cols: str, like: Value) -> str:
