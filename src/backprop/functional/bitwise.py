@@ -2,8 +2,9 @@
 the shifts ``bitwise_left_shift`` / ``bitwise_right_shift`` (``<< >>``), with PyTorch's rules.
 
 - dtypes: the operands are promoted as for arithmetic (int8 with uint8 gives int16, a bool
-  tensor with a Python int gives int64); a Python int that does not fit the tensor's dtype wraps
-  to it (two's complement), as PyTorch converts it. Floating-point operands raise
+  tensor with a Python int gives int64), except that a 0-d tensor beside one with dimensions
+  only counts by its category, as in PyTorch; a Python int that does not fit the tensor's
+  dtype wraps to it (two's complement), as PyTorch converts it. Floating-point operands raise
   :class:`~backprop.functional.math.UnsupportedDtypeError` (a TypeError, and the
   NotImplementedError PyTorch raises); so do bool operands of a shift.
 - and/or/xor/not of bool tensors are the logical ones and stay bool.
@@ -28,9 +29,23 @@ __all__ = [
 ]  # fmt: skip
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _zero_dim_follows(a, b):
+    """PyTorch's rule for a 0-d tensor beside one with dimensions: it does not widen the
+    result within its category (int8 (3,) & uint8 0-d is int8), only lifts the category."""
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or (a.ndim == 0) == (b.ndim == 0):
+        return a, b
+    zero, full = (a, b) if a.ndim == 0 else (b, a)
+    if _CATEGORY[zero.data.dtype.kind] <= _CATEGORY[full.data.dtype.kind]:
+        zero = Tensor._make(zero.data.astype(full.data.dtype), False, None)
+    return (zero, full) if a.ndim == 0 else (full, zero)
+
+
 def _integer_arrays(op: str, input, other, allow_bool: bool):
     """The two operands' arrays in their promoted integer (or bool) dtype, and that dtype."""
-    a, b = operands(input, other, op)
+    a, b = operands(*_zero_dim_follows(input, other), op)
     dt = (a if isinstance(a, Tensor) else b).data.dtype
     if dt.kind not in ("iu" + ("b" if allow_bool else "")):
         kinds = "integer or bool" if allow_bool else "integer"
