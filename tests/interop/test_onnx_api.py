@@ -87,6 +87,13 @@ def test_register_rule_refuses_a_non_module():
         backprop.onnx.register_rule(int)
 
 
+def test_opset_constants_agree():
+    assert (backprop.onnx.MIN_OPSET, backprop.onnx.MAX_OPSET) == (
+        backprop.onnx.core.MIN_OPSET,
+        backprop.onnx.core.MAX_OPSET,
+    )
+
+
 @pytest.mark.parametrize("opset", [16, 23, "20", True])
 def test_opset_range(opset):
     with pytest.raises(ValueError, match=r"opset must be an int in \[17, 22\]"):

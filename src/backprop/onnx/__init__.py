@@ -12,10 +12,10 @@ register a rule for your own module.
 
 from __future__ import annotations
 
-__all__ = ["export", "register_rule", "get_rule", "UnsupportedModuleError", "ExportContext",
-           "Value", "MIN_OPSET", "MAX_OPSET"]  # fmt: skip
+__all__ = ["export", "export_checkpoint", "register_rule", "get_rule", "UnsupportedModuleError",
+           "ExportContext", "Value", "MIN_OPSET", "MAX_OPSET"]  # fmt: skip
 
-MIN_OPSET, MAX_OPSET = 17, 22
+MIN_OPSET, MAX_OPSET = 17, 22  # as backprop.onnx.core (kept here so that no onnx import is needed)
 
 
 def _load():
@@ -51,6 +51,16 @@ def export(model, example_input, path=None, opset: int = 20, dynamic_batch: bool
         input_names=input_names, output_names=output_names, dynamic_axes=dynamic_axes,
         check=check, forward_kwargs=forward_kwargs,
     )  # fmt: skip
+
+
+def export_checkpoint(target, output, opset: int = 20, dynamic_batch: bool = True,
+                      input_shape=None):  # fmt: skip
+    """Export a ``backprop train`` run (or checkpoint file) to ``output``: what
+    ``backprop export RUN_OR_CHECKPOINT model.onnx`` does; see
+    :func:`backprop.onnx.checkpoint.export_checkpoint`."""
+    from .checkpoint import export_checkpoint as _export_checkpoint
+
+    return _export_checkpoint(target, output, opset, dynamic_batch, input_shape)
 
 
 def __getattr__(name: str):
