@@ -25,7 +25,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py --markdown benchmarks/RESULTS.md
 
 # The documentation site (mkdocs-material + mkdocstrings), built strictly into site/.
 docs: $(VENV)/.installed-dev

@@ -1,26 +1,27 @@
-"""The benchmark suite (``make bench``): backprop against PyTorch CPU on the same work.
+"""The benchmark suite (``make bench``): backprop against PyTorch on CPU, each in its own process.
 
-Both libraries run in this one process on the same number of threads (NumPy's BLAS threads and
-backprop's optimiser threads = ``torch.set_num_threads``; ``--threads`` sets all three), float32,
-with warm-up, medians of several repeats, and repeats that alternate the two libraries so that
-machine drift hits both. Peak memory is measured in separate subprocesses, one per library.
+Every workload runs with each library in a fresh interpreter of its own (``workloads.py``),
+alternating processes (torch, backprop, torch, backprop, ...) for several rounds, at each thread
+count, with the same count given to both (``torch.set_num_threads`` and
+``set_num_interop_threads`` = ``backprop.set_num_threads``, and ``OMP_NUM_THREADS``,
+``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``, ``NUMBA_NUM_THREADS`` in the child's environment
+before anything is imported). float32, data made in memory before timing, warm-up, medians. The
+ratio is backprop's throughput over PyTorch's (PyTorch's time over backprop's; above 1, backprop
+is faster), taken in each round from the two adjacent processes; the table gives the median of
+those per-round ratios.
 
-Workloads (issue 8): MLP 784-512-256-10 and LeNet-5 training steps (nn + CrossEntropyLoss + SGD
-momentum) at batch 64 and 128; LeNet-5 inference at batch 1,000; conv2d, max-pool, batch-norm
-and LSTM forward+backward; Adam and SGD-momentum steps on ~1M parameters; the per-op overhead of a
-chain of 200,000 tiny ops; a scaling sweep (batch 16 -> 512, MLP width 128 -> 4,096) with a
-plot; the peak memory of a LeNet-5 training process.
+Besides the workloads it measures: float32 GEMM peaks (NumPy's and torch's matmul at 1024^3 and
+2048^3 and at the MLP and LeNet-5 steps' own shapes) against the steps' achieved GFLOP/s and the
+share of each step spent in those products; backprop's buffer pool on versus off for the two
+steps; the peak memory of a LeNet-5 training process; and, to show the bias of the old
+method, PyTorch's and backprop's LeNet-5 steps timed call by call inside one process.
 
-Prints the tables and writes ``benchmarks/RESULTS.md`` and ``benchmarks/scaling.png``.
+    python benchmarks/run_all.py                          # 1 and 2 threads, 3 rounds (~10 min)
+    python benchmarks/run_all.py --markdown benchmarks/RESULTS.md
+    python benchmarks/run_all.py --threads 2 --only mlp,lenet --rounds 5
+    python benchmarks/run_all.py --quick                  # one round, tiny counts: a smoke run
 
-    python benchmarks/run_all.py                  # the whole suite (a few minutes)
-    python benchmarks/run_all.py --only lenet     # workloads whose key contains "lenet"
-    python benchmarks/run_all.py --quick          # fewer repeats (a smoke run)
-    python benchmarks/run_all.py --profile        # where the training steps' time goes
-    python benchmarks/run_all.py --update-readme  # also copy the tables into README.md
-
-The ratio is backprop throughput / PyTorch throughput (PyTorch time / backprop time): above 1,
-backprop is faster.
+This file imports only the standard library: the parent stays small and holds no thread pool.
 """
 
 from __future__ import annotations
@@ -30,628 +31,617 @@ import datetime
 import json
 import os
 import platform
-import resource
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from harness import (  # noqa: E402
-    Row,
-    blas_threads,
-    cpu_model,
-    load_average,
-    op_profile,
-    results_table,
-    time_pair,
-)
-
-RESULTS = HERE / "RESULTS.md"
-PLOT = HERE / "scaling.png"
-README = HERE / "README.md"
-MARK_BEGIN, MARK_END = "<!-- results:begin -->", "<!-- results:end -->"
-
-# The issue's targets: minimum throughput ratio backprop / PyTorch per workload key.
-TARGETS = {
-    "mlp64": 1.0,
-    "mlp128": 1.0,
-    "lenet64": 0.8,
-    "lenet_infer": 1.0,
-    "chain": 0.5,  # "per-op overhead within 2x of PyTorch"
-    "sgd": 1.0,
-    "adam": 1.0,
-}
-
-
-class Config:
-    """Repeat budgets: seconds of measurement per workload (both libraries together)."""
-
-    def __init__(self, quick: bool):
-        self.quick = quick
-        self.budget = 0.6 if quick else 4.0
-        self.min_repeats = 2 if quick else 5
-        self.max_repeats = 5 if quick else 25
-
-
-def measure(cfg: Config, bp_fn: Callable, torch_fn: Callable, budget: float | None = None):
-    """Median seconds per call of each, alternating; the repeat count fits the time budget."""
-    bp_fn()  # warm-up: first calls allocate, fill caches, pick kernels
-    torch_fn()
-    t0 = time.perf_counter()
-    bp_fn()
-    torch_fn()
-    per_pair = max(time.perf_counter() - t0, 1e-6)
-    budget = cfg.budget if budget is None else budget
-    repeats = int(min(cfg.max_repeats, max(cfg.min_repeats, budget / per_pair)))
-    return time_pair(bp_fn, torch_fn, repeats=repeats, warmup=0)
-
-
-# ---------------------------------------------------------------------------------- models
-def mlp_bp(widths):
-    from backprop import nn
-
-    layers = []
-    for a, b in zip(widths[:-1], widths[1:]):
-        layers += [nn.Linear(a, b), nn.ReLU()]
-    return nn.Sequential(*layers[:-1])
-
-
-def mlp_torch(torch, widths):
-    layers = []
-    for a, b in zip(widths[:-1], widths[1:]):
-        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
-    return torch.nn.Sequential(*layers[:-1])
-
-
-def lenet_bp():
-    """The zoo's LeNet5 (or the same layers as an nn.Sequential where the zoo lacks it)."""
-    try:
-        from backprop.models import LeNet5
-
-        return LeNet5()
-    except ImportError:
-        from backprop import nn
-
-        return nn.Sequential(
-            nn.Conv2d(1, 20, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(20, 50, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(2450, 500), nn.ReLU(), nn.Linear(500, 10),
-        )  # fmt: skip
-
-
-def lenet_torch(torch):
-    T = torch.nn
-    return T.Sequential(
-        T.Conv2d(1, 20, 5, padding=2), T.ReLU(), T.MaxPool2d(2),
-        T.Conv2d(20, 50, 5, padding=2), T.ReLU(), T.MaxPool2d(2),
-        T.Flatten(), T.Linear(2450, 500), T.ReLU(), T.Linear(500, 10),
-    )  # fmt: skip
-
-
-def copy_params(torch, bp_model, t_model) -> None:
-    """Give the torch model the backprop model's weights (same layers, same order)."""
-    bps, tps = list(bp_model.parameters()), list(t_model.parameters())
-    assert len(bps) == len(tps), (len(bps), len(tps))
-    with torch.no_grad():
-        for p, q in zip(bps, tps):
-            assert tuple(p.shape) == tuple(q.shape), (p.shape, q.shape)
-            q.copy_(torch.from_numpy(p.data))
-
-
-def train_pair(torch, bp_model, t_model, x, y):
-    """One SGD-momentum training step of each model on (x, y), after checking both compute
-    the same loss from the same weights (so that they do the same work)."""
-    import backprop as bp
-
-    copy_params(torch, bp_model, t_model)
-    bo = bp.optim.SGD(bp_model.parameters(), lr=0.01, momentum=0.9)
-    to = torch.optim.SGD(t_model.parameters(), lr=0.01, momentum=0.9)
-    b_loss, t_loss = bp.nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
-    bx, by = bp.tensor(x), bp.tensor(y)
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-    lb, lt = b_loss(bp_model(bx), by).item(), t_loss(t_model(tx), ty).item()
-    if not np.isclose(lb, lt, rtol=1e-3, atol=1e-4):
-        raise AssertionError(f"the two models disagree before training: loss {lb} vs {lt}")
-
-    def bp_step():
-        bo.zero_grad()
-        b_loss(bp_model(bx), by).backward()
-        bo.step()
-
-    def torch_step():
-        to.zero_grad()
-        t_loss(t_model(tx), ty).backward()
-        to.step()
-
-    return bp_step, torch_step
-
-
-def _data(shape, n, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.standard_normal(shape).astype(np.float32), rng.integers(0, n, shape[0])
-
-
-# ---------------------------------------------------------------------------------- workloads
-def w_mlp(torch, cfg):
-    rows = []
-    for batch in (64, 128):
-        x, y = _data((batch, 784), 10)
-        widths = (784, 512, 256, 10)
-        b, t = measure(cfg, *train_pair(torch, mlp_bp(widths), mlp_torch(torch, widths), x, y))
-        rows.append(
-            Row(f"MLP 784-512-256-10 training step, batch {batch}", b, t, batch,
-                TARGETS[f"mlp{batch}"])
-        )  # fmt: skip
-    return rows
-
-
-def w_lenet(torch, cfg):
-    rows = []
-    for batch in (64, 128):
-        x, y = _data((batch, 1, 28, 28), 10)
-        b, t = measure(cfg, *train_pair(torch, lenet_bp(), lenet_torch(torch), x, y))
-        target = TARGETS.get(f"lenet{batch}")
-        rows.append(Row(f"LeNet-5 training step, batch {batch}", b, t, batch, target))
-    return rows
-
-
-def w_lenet_infer(torch, cfg):
-    import backprop as bp
-
-    x, _ = _data((1000, 1, 28, 28), 10)
-    bm, tm = lenet_bp(), lenet_torch(torch)
-    copy_params(torch, bm, tm)
-    bm.eval()
-    tm.eval()
-    bx, tx = bp.tensor(x), torch.from_numpy(x)
-
-    def bp_fn():
-        with bp.no_grad():
-            bm(bx)
-
-    def torch_fn():
-        with torch.no_grad():
-            tm(tx)
-
-    b, t = measure(cfg, bp_fn, torch_fn)
-    return [Row("LeNet-5 inference, batch 1,000", b, t, 1000, TARGETS["lenet_infer"])]
-
-
-def _layer_pair(torch, b_mod, t_mod, x, seed=1):
-    """Forward, then backward of <g, output> (g fixed), from cleared gradients, in each library."""
-    import backprop as bp
-
-    b_mod.load_state_dict({k: v.detach().numpy().copy() for k, v in t_mod.state_dict().items()})
-    bx, tx = bp.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    with torch.no_grad():
-        out = t_mod(tx)
-    out = out[0] if isinstance(out, tuple) else out
-    g = np.random.default_rng(seed).standard_normal(tuple(out.shape)).astype(np.float32)
-    bg, tg = bp.tensor(g), torch.from_numpy(g)
-
-    def step(mod, xin, gout):
-        for p in mod.parameters():
-            p.grad = None
-        xin.grad = None
-        y = mod(xin)
-        y = y[0] if isinstance(y, tuple) else y
-        y.backward(gout)
-
-    return (lambda: step(b_mod, bx, bg)), (lambda: step(t_mod, tx, tg))
-
-
-def w_layers(torch, cfg):
-    from backprop import nn
-
-    rng = np.random.default_rng(0)
-    rows = []
-    torch.manual_seed(0)
-    cases = [
-        ("conv2d 20->50 5x5 pad 2 on (64, 20, 14, 14), fwd+bwd",
-         nn.Conv2d(20, 50, 5, padding=2), torch.nn.Conv2d(20, 50, 5, padding=2), (64, 20, 14, 14)),
-        ("max-pool 2x2 on (64, 20, 28, 28), fwd+bwd",
-         nn.MaxPool2d(2), torch.nn.MaxPool2d(2), (64, 20, 28, 28)),
-        ("BatchNorm2d(20) on (64, 20, 28, 28), training, fwd+bwd",
-         nn.BatchNorm2d(20), torch.nn.BatchNorm2d(20), (64, 20, 28, 28)),
-        ("LSTM 64->128, 50 steps, batch 32, fwd+bwd",
-         nn.LSTM(64, 128), torch.nn.LSTM(64, 128), (50, 32, 64)),
-    ]  # fmt: skip
-    for name, b_mod, t_mod, shape in cases:
-        x = rng.standard_normal(shape).astype(np.float32)
-        b, t = measure(cfg, *_layer_pair(torch, b_mod, t_mod, x))
-        rows.append(Row(name, b, t))
-    return rows
-
-
-# A 784-512-256-10 MLP plus a 256x192x3x3 convolution with its bias: 978,442 parameters.
-OPTIM_SHAPES = [(512, 784), (512,), (256, 512), (256,), (10, 256), (10,), (256, 192, 3, 3), (256,)]
-
-
-def w_optim(torch, cfg):
-    import backprop as bp
-
-    rng = np.random.default_rng(0)
-    weights = [(rng.standard_normal(s) * 0.05).astype(np.float32) for s in OPTIM_SHAPES]
-    grads = [(rng.standard_normal(s) * 0.01).astype(np.float32) for s in OPTIM_SHAPES]
-    n = sum(w.size for w in weights)
-    rows = []
-    for key, label, name, kwargs in (
-        ("sgd", "SGD momentum 0.9", "SGD", {"lr": 0.01, "momentum": 0.9}),
-        ("adam", "Adam", "Adam", {"lr": 1e-3}),
-    ):
-        bps = [bp.tensor(w.copy(), requires_grad=True) for w in weights]
-        tps = [torch.tensor(w, requires_grad=True) for w in weights]
-        for p, q, g in zip(bps, tps, grads):
-            p.grad = bp.tensor(g)
-            q.grad = torch.tensor(g)
-        ours = getattr(bp.optim, name)(bps, **kwargs)
-        theirs = getattr(torch.optim, name)(tps, **kwargs)  # torch's default (CPU: for-loop)
-
-        def bp_fn(o=ours):
-            for _ in range(10):
-                o.step()
-
-        def torch_fn(o=theirs):
-            for _ in range(10):
-                o.step()
-
-        b, t = measure(cfg, bp_fn, torch_fn)
-        rows.append(Row(f"{label} step, {n:,} params ({len(OPTIM_SHAPES)} tensors)", b / 10,
-                        t / 10, None, TARGETS[key]))  # fmt: skip
-    return rows
-
-
-CHAIN_OPS = 200_000
-
-
-def _chain(lib, n_ops: int):
-    """n_ops tiny elementwise ops on a 16-element vector (mul, add, tanh, sub repeated), then
-    the backward pass through all of them."""
-    x = lib.ones(16, requires_grad=True)
-    y = x
-    for _ in range(n_ops // 4):
-        y = y * 1.0001
-        y = y + 0.001
-        y = y.tanh()
-        y = y - 0.0005
-    y.sum().backward()
-
-
-def w_chain(torch, cfg):
-    import backprop as bp
-
-    n = 20_000 if cfg.quick else CHAIN_OPS
-    b, t = time_pair(lambda: _chain(bp, n), lambda: _chain(torch, n), repeats=3, warmup=1)
-    return [Row(f"per-op overhead: chain of {n:,} tiny ops, fwd+bwd", b, t, None,
-                TARGETS["chain"])]  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------- scaling
-BATCHES = (16, 32, 64, 128, 256, 512)
-WIDTHS = (128, 256, 512, 1024, 2048, 4096)
-
-
-def w_scaling(torch, cfg):
-    """Images/s of both libraries as the work grows; returns rows and the series to plot."""
-    series = {"mlp_batch": [], "lenet_batch": [], "mlp_width": []}
-    rows = []
-    budget = cfg.budget / 2
-    for batch in BATCHES:
-        x, y = _data((batch, 784), 10)
-        widths = (784, 512, 256, 10)
-        b, t = measure(cfg, *train_pair(torch, mlp_bp(widths), mlp_torch(torch, widths), x, y),
-                       budget=budget)  # fmt: skip
-        series["mlp_batch"].append((batch, batch / b, batch / t))
-        rows.append(Row(f"MLP 784-512-256-10 training, batch {batch}", b, t, batch))
-    for batch in BATCHES:
-        x, y = _data((batch, 1, 28, 28), 10)
-        b, t = measure(cfg, *train_pair(torch, lenet_bp(), lenet_torch(torch), x, y),
-                       budget=budget)  # fmt: skip
-        series["lenet_batch"].append((batch, batch / b, batch / t))
-        rows.append(Row(f"LeNet-5 training, batch {batch}", b, t, batch))
-    batch = 128
-    for width in WIDTHS:
-        x, y = _data((batch, 784), 10)
-        widths = (784, width, width, 10)
-        b, t = measure(cfg, *train_pair(torch, mlp_bp(widths), mlp_torch(torch, widths), x, y),
-                       budget=budget)  # fmt: skip
-        series["mlp_width"].append((width, batch / b, batch / t))
-        rows.append(Row(f"MLP 784-{width}-{width}-10 training, batch {batch}", b, t, batch))
-    return rows, series
-
-
-def plot_scaling(series, path: Path, title: str) -> str:
-    """Three panels of images/s (log-log), both libraries; returns a note for the report."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return "(matplotlib is not installed: no plot)"
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    panels = [
-        ("mlp_batch", "MLP 784-512-256-10 training", "batch size"),
-        ("lenet_batch", "LeNet-5 training", "batch size"),
-        ("mlp_width", "MLP 784-w-w-10 training, batch 128", "hidden width w"),
-    ]
-    for ax, (key, name, xlabel) in zip(axes, panels):
-        pts = series[key]
-        xs = [p[0] for p in pts]
-        ax.loglog(xs, [p[1] for p in pts], "o-", label="backprop")
-        ax.loglog(xs, [p[2] for p in pts], "s--", label="PyTorch")
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(xs, [str(v) for v in xs])
-        ax.set_title(name, fontsize=10)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("images / s")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return f"![scaling]({path.name})"
-
-
-# ---------------------------------------------------------------------------------- memory
-def memory_probe(lib: str, batch: int, steps: int, threads: int) -> dict:
-    """Run LeNet-5 training steps in this (fresh) process; report its peak RSS in MiB.
-
-    The high-water mark right after the import is the library's share; at the end, the process
-    peak. Read from /proc/self/status (VmHWM), which starts afresh at exec; ``ru_maxrss`` is the
-    fallback off Linux, but on Linux it carries over the parent's peak across fork + exec.
-    """
-
-    def peak_mib():
-        try:
-            with open("/proc/self/status") as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        return int(line.split()[1]) / 1024  # kB
-        except OSError:
-            pass
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-    x, y = _data((batch, 1, 28, 28), 10)
-    if lib == "torch":
-        import torch
-
-        torch.set_num_threads(threads)
-        imported = peak_mib()
-        model = lenet_torch(torch)
-        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        loss_fn = torch.nn.CrossEntropyLoss()
-        tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-        for _ in range(steps):
-            opt.zero_grad()
-            loss_fn(model(tx), ty).backward()
-            opt.step()
-    else:
-        import backprop as bp
-
-        bp.set_num_threads(threads)
-        imported = peak_mib()
-        model = lenet_bp()
-        opt = bp.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        loss_fn = bp.nn.CrossEntropyLoss()
-        bx, by = bp.tensor(x), bp.tensor(y)
-        for _ in range(steps):
-            opt.zero_grad()
-            loss_fn(model(bx), by).backward()
-            opt.step()
-    return {"import_mib": imported, "peak_mib": peak_mib()}
-
-
-def w_memory(threads: int, batch: int = 64, steps: int = 20) -> tuple[list[str], dict]:
-    out = {}
-    for lib in ("backprop", "torch"):
-        cmd = [sys.executable, __file__, "--memory-probe", lib, "--batch", str(batch),
-               "--steps", str(steps), "--threads", str(threads)]  # fmt: skip
-        res = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        out[lib] = json.loads(res.stdout.strip().splitlines()[-1])
-    b, t = out["backprop"], out["torch"]
-    met = "met" if b["peak_mib"] <= t["peak_mib"] else "MISSED"
-    lines = [
-        f"Peak memory (resident-set high-water mark, VmHWM) of a process that trains LeNet-5 for "
-        f"{steps} steps at batch {batch}, each library in its own subprocess:",
-        "",
-        "| library | after import | peak | peak - import |",
-        "|---|---:|---:|---:|",
-    ]
-    for name, r in (("backprop", b), ("PyTorch", t)):
-        lines.append(
-            f"| {name} | {r['import_mib']:.0f} MiB | {r['peak_mib']:.0f} MiB | "
-            f"{r['peak_mib'] - r['import_mib']:.0f} MiB |"
-        )
-    lines += ["", f"Ratio of peaks bp/torch: {b['peak_mib'] / t['peak_mib']:.2f} "
-                  f"(target <= 1: {met})."]  # fmt: skip
-    return lines, out
-
-
-# ---------------------------------------------------------------------------------- profile
-def profile_steps(threads: int, steps: int = 20) -> str:
-    """Where backprop's MLP and LeNet-5 training steps spend their time, op by op."""
-    import backprop as bp
-
-    lines = []
-    for name, model, shape in (
-        ("LeNet-5, batch 64", lenet_bp(), (64, 1, 28, 28)),
-        ("MLP 784-512-256-10, batch 64", mlp_bp((784, 512, 256, 10)), (64, 784)),
-    ):
-        x, y = _data(shape, 10)
-        opt = bp.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        loss_fn = bp.nn.CrossEntropyLoss()
-        bx, by = bp.tensor(x), bp.tensor(y)
-
-        def step(opt=opt, loss_fn=loss_fn, model=model, bx=bx, by=by):
-            opt.zero_grad()
-            loss_fn(model(bx), by).backward()
-            opt.step()
-
-        for _ in range(3):
-            step()
-        with op_profile() as stats:
-            t0 = time.perf_counter()
-            for _ in range(steps):
-                step()
-            total = (time.perf_counter() - t0) / steps
-        ops = sum(stats.values()) / steps
-        lines += [f"### {name}: {total * 1e3:.2f} ms per step ({threads} thread(s))", "",
-                  "| op | ms per step | share |", "|---|---:|---:|"]  # fmt: skip
-        for (op, phase), s in sorted(stats.items(), key=lambda kv: -kv[1]):
-            if s / steps >= 1e-5:
-                lines.append(f"| {op} {phase} | {s / steps * 1e3:.2f} | {s / steps / total:.0%} |")
-        lines += [f"| (outside ops: optimiser, engine, modules) | {(total - ops) * 1e3:.2f} | "
-                  f"{(total - ops) / total:.0%} |", ""]  # fmt: skip
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------------- main
+CHILD = HERE / "workloads.py"
+LIBS = ("torch", "backprop")
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+# key: (label, minimum throughput ratio backprop / PyTorch from the issue, unit of one call)
 WORKLOADS = {
-    "mlp": w_mlp,
-    "lenet_train": w_lenet,
-    "lenet_infer": w_lenet_infer,
-    "layers": w_layers,
-    "optim": w_optim,
-    "chain": w_chain,
+    "mlp": ("MLP 784-512-256-10 training step, batch 64 (SGD momentum)", 1.0, "img"),
+    "lenet": ("LeNet-5 (20-50-500, pad 2) training step, batch 64 (SGD momentum)", 1.0, "img"),
+    "lenet_infer": ("LeNet-5 inference, batch 1,000", 1.0, "img"),
+    "sgd": ("SGD momentum 0.9 step, 978,442 params (8 tensors)", 1.0, None),
+    "adam": ("Adam step, 978,442 params (8 tensors)", 1.0, None),
+    "conv": ("Conv2d 20->50 5x5 pad 2 on (64, 20, 14, 14), fwd+bwd", 1.0, None),
+    "lstm": ("LSTM 64->128, 50 steps, batch 32, fwd+bwd", 1.0, None),
+    "batchnorm": ("BatchNorm2d(20) on (64, 20, 28, 28), training, fwd+bwd", 0.8, None),
+    "chain": ("per-op overhead: chain of 2,000 tiny ops, fwd+bwd", 1.0, None),
 }
+POOL_STEPS = ("mlp", "lenet")  # backprop also runs these with its buffer pool off
+EXTRAS = ("gemm", "memory", "inprocess")
+STEP_LABELS = {"mlp": "MLP 784-512-256-10, batch 64", "lenet": "LeNet-5, batch 64"}
 
 
-def environment(threads: int) -> list[str]:
-    import backprop
+# --------------------------------------------------------------------------- running children
+def child_env(threads: int) -> dict:
+    """The environment of a child: every thread pool capped at ``threads`` before import."""
+    env = dict(os.environ)
+    for var in THREAD_VARS:
+        env[var] = str(threads)
+    return env
 
+
+def run_child(spec: dict, timeout: float) -> dict:
+    """Run ``workloads.py`` on ``spec`` in a fresh interpreter; its last stdout line is JSON."""
+    cmd = [sys.executable, str(CHILD), json.dumps(spec)]
     try:
-        from threadpoolctl import threadpool_info
-
-        blas = next(
-            (f"{i.get('internal_api')} {i.get('version')}" for i in threadpool_info()
-             if i.get("user_api") == "blas"), "unknown")  # fmt: skip
-    except ImportError:
-        blas = "unknown"
-    torch = sys.modules.get("torch")
-    return [
-        f"- Machine: {cpu_model()}, {os.cpu_count()} logical cores, {platform.system()} "
-        f"{platform.release()}",
-        f"- Python {platform.python_version()}, NumPy {np.__version__} ({blas}), "
-        f"PyTorch {getattr(torch, '__version__', 'n/a')}, backprop {backprop.__version__}",
-        f"- Threads: {threads} for each library (NumPy BLAS + backprop optimisers; "
-        f"torch.set_num_threads({threads})); float32",
-    ]
+        res = subprocess.run(
+            cmd, env=child_env(spec["threads"]), capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"benchmark child {spec} ran past {timeout:.0f} s") from None
+    if res.returncode != 0:
+        raise RuntimeError(
+            f"benchmark child {spec} failed (exit {res.returncode}):\n{res.stderr[-3000:]}"
+        )
+    return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def _update_readme(body: str) -> None:
-    text = README.read_text()
-    if MARK_BEGIN not in text or MARK_END not in text:
-        print(f"README.md has no {MARK_BEGIN} ... {MARK_END} section; not updated")
-        return
-    head, rest = text.split(MARK_BEGIN, 1)
-    _, tail = rest.split(MARK_END, 1)
-    README.write_text(f"{head}{MARK_BEGIN}\n{body}\n{MARK_END}{tail}")
+@dataclass
+class Measured:
+    """Per-round results of one workload at one thread count: ``runs[variant]`` lists one child
+    result per round; variants are "torch", "backprop" and "backprop, pool off"."""
+
+    runs: dict = field(default_factory=dict)
+
+    def add(self, variant: str, result: dict) -> None:
+        self.runs.setdefault(variant, []).append(result)
+
+    def seconds(self, variant: str) -> list[float]:
+        return [r["seconds"] for r in self.runs.get(variant, [])]
 
 
-def main(argv=None) -> int:
+def median_ratio(num: list[float], den: list[float]) -> float:
+    """Median over rounds of num[r] / den[r]: each round's ratio comes from two processes run
+    one after the other, so a slow spell of the machine hits both sides of it."""
+    if len(num) != len(den) or not num:
+        raise ValueError(f"median_ratio: need equal, non-empty lists, got {len(num)}, {len(den)}")
+    return statistics.median(n / d for n, d in zip(num, den))
+
+
+def checks_agree(a: float, b: float) -> bool:
+    """Whether two libraries computed the same check value (so they did the same work)."""
+    return abs(a - b) <= 1e-3 * max(abs(a), abs(b)) + 1e-6
+
+
+# --------------------------------------------------------------------------- formatting
+def fmt_time(s: float) -> str:
+    if s >= 1:
+        return f"{s:,.2f} s"
+    return f"{s * 1e3:,.1f} ms" if s >= 0.01 else f"{s * 1e3:.3f} ms"
+
+
+def gflops(step: dict) -> float:
+    """GFLOP/s of a {"flops", "seconds"} record."""
+    return step["flops"] / step["seconds"] / 1e9
+
+
+def rest(s: float) -> str:
+    """The step's time outside its products; negative when the products timed alone took longer
+    than the whole step (noise, or products that run faster inside the step than alone)."""
+    return fmt_time(s) if s >= 0 else "-" + fmt_time(-s)
+
+
+def fmt_value(seconds: float, items, unit) -> str:
+    return f"{items / seconds:,.0f} {unit}/s" if unit and items else fmt_time(seconds)
+
+
+def table(header: list[str], rows: list[list[str]], align: str) -> list[str]:
+    """Markdown table lines; ``align`` has one letter per column: l or r."""
+    out = ["| " + " | ".join(header) + " |"]
+    out.append("|" + "|".join("---:" if a == "r" else "---" for a in align) + "|")
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out
+
+
+def verdict(ratio: float, target: float, higher_is_better: bool = True) -> str:
+    ok = ratio >= target if higher_is_better else ratio <= target
+    return "met" if ok else "MISSED"
+
+
+# --------------------------------------------------------------------------- the report
+class Report:
+    """Everything measured, keyed by thread count, and its Markdown rendering."""
+
+    def __init__(self, threads: list[int], keys: list[str], rounds: int, quick: bool):
+        self.threads, self.keys, self.rounds, self.quick = threads, keys, rounds, quick
+        self.data: dict = {n: {k: Measured() for k in [*keys, *EXTRAS]} for n in threads}
+        self.mismatches: list[str] = []
+
+    def record(self, n: int, key: str, variant: str, result: dict) -> None:
+        self.data[n][key].add(variant, result)
+
+    def check_round(self, n: int, key: str) -> None:
+        """Compare the last round's check values of the two libraries for ``key``."""
+        runs = self.data[n][key].runs
+        if "check" not in runs["torch"][-1]:
+            return
+        for variant in [v for v in runs if v != "torch"]:
+            a, b = runs["torch"][-1]["check"], runs[variant][-1]["check"]
+            if not checks_agree(a, b):
+                self.mismatches.append(
+                    f"{key}, {n} thread(s), {variant}: check {b!r} against torch's {a!r}"
+                )
+
+    # ---------------------------------------------------------------- sections
+    def ratio(self, n: int, key: str) -> float | None:
+        m = self.data[n][key]
+        if not m.runs.get("backprop"):
+            return None
+        return median_ratio(m.seconds("torch"), m.seconds("backprop"))
+
+    def summary(self) -> list[str]:
+        cols = [f"ratio, {n} thread{'s' if n > 1 else ''}" for n in self.threads]
+        rows = []
+        for key in self.keys:
+            label, target, _ = WORKLOADS[key]
+            ratios = [self.ratio(n, key) for n in self.threads]
+            misses = [f"{n}t" for n, r in zip(self.threads, ratios) if r is not None and r < target]
+            status = "met" if not misses else "MISSED (" + ", ".join(misses) + ")"
+            rows.append([label, *(f"{r:.2f}" for r in ratios), f">= {target:g}", status])
+        if self.has("memory"):
+            label = "peak memory, LeNet-5 training (peak - import), bp/torch"
+            ratios = [self.memory_ratio(n) for n in self.threads]
+            misses = [f"{n}t" for n, r in zip(self.threads, ratios) if r > 1]
+            status = "met" if not misses else "MISSED (" + ", ".join(misses) + ")"
+            rows.append([label, *(f"{r:.2f}" for r in ratios), "<= 1", status])
+        return table(["workload", *cols, "target", "status"], rows, "l" + "r" * len(cols) + "ll")
+
+    def details(self, n: int) -> list[str]:
+        rows = []
+        for key in self.keys:
+            label, _, unit = WORKLOADS[key]
+            m = self.data[n][key]
+            tb, tt = m.seconds("backprop"), m.seconds("torch")
+            items = m.runs["torch"][0]["items"]
+            per_round = [t / b for t, b in zip(tt, tb)]
+            rows.append(
+                [
+                    label,
+                    fmt_value(statistics.median(tb), items, unit),
+                    fmt_value(statistics.median(tt), items, unit),
+                    f"{self.ratio(n, key):.2f}",
+                    ", ".join(f"{r:.2f}" for r in per_round),
+                ]
+            )
+        return table(
+            ["workload", "backprop", "PyTorch", "ratio bp/torch", "per-round ratios"],
+            rows,
+            "lrrrl",
+        )
+
+    def has(self, key: str) -> bool:
+        return any(self.data[n][key].runs for n in self.threads)
+
+    def gemm(self, n: int, lib: str) -> dict:
+        """Median over rounds of each GEMM figure of ``lib`` at ``n`` threads, in seconds."""
+        runs = self.data[n]["gemm"].runs[lib]
+        peak = {s: statistics.median(r["peak"][s] for r in runs) for s in runs[0]["peak"]}
+        steps = {
+            k: {
+                "seconds": statistics.median(r["steps"][k]["seconds"] for r in runs),
+                "flops": runs[0]["steps"][k]["flops"],
+            }
+            for k in runs[0]["steps"]
+        }
+        return {"peak": peak, "steps": steps}
+
+    def gemm_section(self) -> list[str]:
+        out = []
+        rows = []
+        for n in self.threads:
+            g = {lib: self.gemm(n, lib) for lib in LIBS}
+            for s in g["torch"]["peak"]:
+                flops = 2 * int(s) ** 3
+                rows.append(
+                    [
+                        f"{s}^3 square",
+                        str(n),
+                        *(
+                            f"{flops / g[lib]['peak'][s] / 1e9:,.0f}"
+                            for lib in ("backprop", "torch")
+                        ),
+                    ]
+                )
+            for k in g["torch"]["steps"]:
+                rows.append(
+                    [
+                        f"{STEP_LABELS[k]}: the step's products, each alone",
+                        str(n),
+                        *(f"{gflops(g[lib]['steps'][k]):,.0f}" for lib in ("backprop", "torch")),
+                    ]
+                )
+        out += table(
+            ["float32 matmul", "threads", "NumPy (backprop's BLAS) GFLOP/s", "torch GFLOP/s"],
+            rows,
+            "lrrr",
+        )
+        out.append("")
+        rows = []
+        for n in self.threads:
+            g = {lib: self.gemm(n, lib) for lib in LIBS}
+            for k in POOL_STEPS:
+                if k not in self.keys:
+                    continue
+                m = self.data[n][k]
+                step = {lib: statistics.median(m.seconds(lib)) for lib in LIBS}
+                flops = m.runs["torch"][0]["flops"]
+                cells = [f"{STEP_LABELS[k]} ({flops / 1e9:.3f} GFLOP)", str(n)]
+                for lib in ("backprop", "torch"):
+                    # Against the library's best square-size rate: how close to its BLAS limit.
+                    peak = max(2 * int(s) ** 3 / t for s, t in g[lib]["peak"].items())
+                    achieved = flops / step[lib]
+                    cells.append(f"{achieved / 1e9:,.0f} ({achieved / peak:.0%} of peak)")
+                for lib in ("backprop", "torch"):
+                    gemm_s = g[lib]["steps"][k]["seconds"]
+                    cells.append(
+                        f"{fmt_time(gemm_s)} of {fmt_time(step[lib])} "
+                        f"({gemm_s / step[lib]:.0%}); rest {rest(step[lib] - gemm_s)}"
+                    )
+                rows.append(cells)
+        out += table(
+            [
+                "training step",
+                "threads",
+                "backprop GFLOP/s",
+                "PyTorch GFLOP/s",
+                "backprop: GEMM of step (share); rest",
+                "PyTorch: GEMM of step (share); rest",
+            ],
+            rows,
+            "lrrrll",
+        )
+        return out
+
+    def pool_section(self) -> list[str]:
+        rows = []
+        for n in self.threads:
+            for k in POOL_STEPS:
+                m = self.data[n].get(k)
+                if m is None or not m.runs.get("backprop, pool off"):
+                    continue
+                on, off = m.seconds("backprop"), m.seconds("backprop, pool off")
+                gain = median_ratio(off, on)
+                state = m.runs["backprop"][0]["info"].get("pool", "?")
+                rows.append(
+                    [
+                        STEP_LABELS[k],
+                        str(n),
+                        f"{fmt_time(statistics.median(on))} ({state})",
+                        fmt_time(statistics.median(off)),
+                        f"{gain:.3f}",
+                        ", ".join(f"{b / a:.3f}" for a, b in zip(on, off)),
+                    ]
+                )
+        return table(
+            [
+                "backprop step",
+                "threads",
+                "pool on",
+                "pool off",
+                "off time / on time (median)",
+                "per round",
+            ],
+            rows,
+            "lrrrrl",
+        )
+
+    def memory_ratio(self, n: int) -> float:
+        runs = self.data[n]["memory"].runs
+        med = {
+            lib: statistics.median(r["peak_mib"] - r["import_mib"] for r in runs[lib])
+            for lib in LIBS
+        }
+        return med["backprop"] / med["torch"]
+
+    def memory_section(self) -> list[str]:
+        rows = []
+        for n in self.threads:
+            runs = self.data[n]["memory"].runs
+            for lib, name in (("backprop", "backprop"), ("torch", "PyTorch")):
+                rs = runs[lib]
+
+                def med(key, rs=rs):
+                    return statistics.median(r[key] for r in rs)
+
+                rows.append(
+                    [
+                        name,
+                        str(n),
+                        f"{med('import_mib'):.0f} MiB",
+                        f"{med('setup_mib'):.0f} MiB",
+                        f"{med('peak_mib'):.0f} MiB",
+                        f"{statistics.median(r['peak_mib'] - r['import_mib'] for r in rs):.0f} MiB",
+                    ]
+                )
+        return table(
+            ["library", "threads", "after import", "after set-up", "peak", "peak - import"],
+            rows,
+            "lrrrrr",
+        )
+
+    def inprocess_section(self) -> list[str]:
+        rows = []
+        for n in self.threads:
+            runs = self.data[n]["inprocess"].runs.get("both", [])
+            alone = self.data[n].get("lenet")
+            if not runs or alone is None or not alone.runs:
+                continue
+            cells = [str(n)]
+            for lib in LIBS:
+                sep = statistics.median(alone.seconds(lib))
+                inproc = statistics.median(r["seconds"][lib] for r in runs)
+                cells += [f"{64 / sep:,.0f} img/s", f"{64 / inproc:,.0f} img/s"]
+            sep_ratio = median_ratio(alone.seconds("torch"), alone.seconds("backprop"))
+            in_ratio = statistics.median(
+                r["seconds"]["torch"] / r["seconds"]["backprop"] for r in runs
+            )
+            cells += [f"{sep_ratio:.2f}", f"{in_ratio:.2f}"]
+            rows.append(cells)
+        return table(
+            [
+                "threads",
+                "PyTorch, own process",
+                "PyTorch, alternating in one process",
+                "backprop, own process",
+                "backprop, alternating in one process",
+                "ratio, own processes",
+                "ratio, one process",
+            ],
+            rows,
+            "rrrrrrr",
+        )
+
+    def environment(self) -> list[str]:
+        info: dict = {}
+        versions: dict = {}
+        for n in self.threads:
+            for key in self.keys:
+                for lib in LIBS:
+                    for r in self.data[n][key].runs.get(lib, []):
+                        info.setdefault(lib, {}).update(r.get("info", {}))
+                        versions[lib] = r.get("version", "?")
+        bp_info = info.get("backprop", {})
+        return [
+            f"- Machine: {cpu_model()}, {os.cpu_count()} logical cores, {platform.system()} "
+            f"{platform.release()}",
+            f"- Python {platform.python_version()}; PyTorch {versions.get('torch', '?')}; backprop "
+            f"{versions.get('backprop', '?')} on NumPy {bp_info.get('numpy', '?')} "
+            f"({bp_info.get('blas', 'BLAS unknown')}), elementwise kernels: "
+            f"{bp_info.get('kernels', '?')}, buffer pool: {bp_info.get('pool', '?')}",
+            f"- Threads: {', '.join(map(str, self.threads))}, the same in both libraries "
+            "(torch.set_num_threads + set_num_interop_threads; backprop.set_num_threads; "
+            f"{', '.join(THREAD_VARS)} in each child's environment); float32",
+        ]
+
+    def markdown(self, stamp: str, elapsed: float, loads: tuple[str, str], argv: str) -> str:
+        rounds = f"{self.rounds} round{'s' if self.rounds > 1 else ''}"
+        lines = [
+            f"Measured {stamp} by `benchmarks/run_all.py{argv}`: {rounds}, {elapsed:.0f} s"
+            + (" (**--quick: tiny iteration counts, not a measurement**)" if self.quick else "")
+            + ".",
+            "",
+            *self.environment(),
+            f"- Load average (1/5/15 min) before: {loads[0]}; after: {loads[1]} (other "
+            "processes on the same cores slow both libraries down and add noise: read the "
+            "ratios)",
+            "",
+            "Each library runs each workload in a fresh process of its own; processes alternate "
+            "torch, backprop, torch, backprop... Ratio = backprop throughput / PyTorch throughput "
+            "(= PyTorch time / backprop time), the median of the per-round ratios: above 1, "
+            "backprop is faster. Times and throughputs are medians over rounds of each process's "
+            "median.",
+            "",
+        ]
+        if self.mismatches:
+            lines += ["**The libraries disagreed on the check values:**", ""]
+            lines += [f"- {m}" for m in self.mismatches] + [""]
+        if self.keys:
+            lines += ["### Targets", "", *self.summary(), ""]
+            for n in self.threads:
+                lines += [f"### {n} thread{'s' if n > 1 else ''}", "", *self.details(n), ""]
+        if self.has("gemm"):
+            lines += [
+                "### GEMM peak and the training steps",
+                "",
+                "float32 matrix products alone, in each library's own process and thread count: "
+                "square sizes, and the products of each training step at its own shapes (forward, "
+                "weight and input gradients; LeNet-5's convolutions in their im2col lowering), "
+                "each timed alone and summed.",
+                "",
+                *self.gemm_section(),
+                "",
+                "Achieved GFLOP/s counts the step's multiply-adds of forward and backward (2 flops "
+                "each; no input gradient for the data). The GEMM share is the step's products "
+                "timed alone over the whole step; the rest is everything else (elementwise work, "
+                "im2col copies, pooling, the optimiser, the Python around it). PyTorch computes "
+                "its convolutions with oneDNN rather than as these products, so its share is "
+                "what its step would cost in its own GEMMs.",
+                "",
+            ]
+        if any(
+            self.data[n][k].runs.get("backprop, pool off")
+            for n in self.threads
+            for k in POOL_STEPS
+            if k in self.data[n]
+        ):
+            lines += [
+                "### backprop's buffer pool, on against off",
+                "",
+                "Off: `buffer_pool.min_bytes` raised above every array size, so that each request "
+                "allocates afresh (the pool's behaviour below its threshold). The two variants run "
+                "in adjacent processes of the same round; above 1, the pool pays.",
+                "",
+                *self.pool_section(),
+                "",
+            ]
+        if self.has("memory"):
+            lines += [
+                "### Peak memory",
+                "",
+                "A fresh process per library trains LeNet-5 for 20 steps at batch 64. Memory is "
+                "the resident-set high-water mark (`VmHWM` in /proc/self/status: `ru_maxrss` "
+                "without the parent's peak carried across exec; tracemalloc would miss "
+                "PyTorch's allocator), read after the import, after the set-up (data, model, "
+                "optimiser) and at the end. The comparable figure is peak - import: what "
+                "running the workload adds, lazily loaded kernels included.",
+                "",
+                *self.memory_section(),
+                "",
+            ]
+        if self.has("inprocess"):
+            lines += [
+                "### Why not both in one process",
+                "",
+                "The old method, for comparison only: both libraries' LeNet-5 steps built in "
+                "one process and timed call by call, alternating. PyTorch's OpenMP workers and "
+                "OpenBLAS's spinning workers then compete for the same cores.",
+                "",
+                *self.inprocess_section(),
+                "",
+            ]
+        return "\n".join(lines).rstrip() + "\n"
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def load_average() -> str:
+    try:
+        return "{:.2f} / {:.2f} / {:.2f}".format(*os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename, so
+    that a reader (or an interrupted run) never sees half a file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------- main
+def parse_threads(text: str) -> list[int]:
+    try:
+        values = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        values = []
+    if not values or any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"--threads: expected positive integers separated by commas, got {text!r}"
+        )
+    return values
+
+
+def select(only: str) -> tuple[list[str], list[str]]:
+    """The workload keys and extras (gemm, memory, inprocess) that ``--only`` names."""
+    wanted = [o.strip() for o in only.split(",") if o.strip()]
+    known = [*WORKLOADS, *EXTRAS]
+    unknown = [o for o in wanted if o not in known]
+    if unknown:
+        raise SystemExit(f"--only: unknown key(s) {unknown}; known: {', '.join(known)}")
+    keys = [k for k in WORKLOADS if not wanted or k in wanted]
+    extras = [k for k in EXTRAS if not wanted or k in wanted]
+    if "inprocess" in extras and "lenet" not in keys:
+        extras.remove("inprocess")  # compared with the separate-process LeNet-5 step
+    return keys, extras
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="threads for both libraries (default: NumPy's BLAS threads)",
+        "--threads", type=parse_threads, default=[1, 2], help="thread counts, e.g. 1,2 (default)"
     )
+    parser.add_argument("--rounds", type=int, default=None, help="rounds (default 3; quick 1)")
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated workload keys (substrings): "
-        + ", ".join([*WORKLOADS, "scaling", "memory"]),
-    )
-    parser.add_argument("--quick", action="store_true", help="few repeats: a smoke run")
-    parser.add_argument(
-        "--profile",
-        action="store_true",
-        help="op-level profile of backprop's training steps, then exit",
+        help="comma-separated keys: " + ", ".join([*WORKLOADS, *EXTRAS]) + " (default: all)",
     )
     parser.add_argument(
-        "--update-readme",
-        action="store_true",
-        help="copy the tables into benchmarks/README.md's results section",
+        "--quick", action="store_true", help="one round, tiny counts: a smoke run, no speed claim"
     )
-    parser.add_argument("--no-write", action="store_true", help="print only")
-    parser.add_argument("--memory-probe", choices=("backprop", "torch"), help=argparse.SUPPRESS)
-    parser.add_argument("--batch", type=int, default=64, help=argparse.SUPPRESS)
-    parser.add_argument("--steps", type=int, default=20, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)  # fmt: skip
-
-    threads = args.threads or blas_threads()
-    if args.memory_probe:
-        print(json.dumps(memory_probe(args.memory_probe, args.batch, args.steps, threads)))
-        return 0
-
-    from harness import set_threads, setup_torch
-
-    torch = setup_torch(threads)
-    set_threads(threads)
-    if args.profile:
-        print(profile_steps(threads))
-        return 0
-
-    cfg = Config(args.quick)
-    only = [k.strip() for k in args.only.split(",") if k.strip()]
-
-    def wanted(key):
-        return not only or any(o in key for o in only)
+    parser.add_argument("--no-pool-check", action="store_true", help="skip the pool-off runs")
+    parser.add_argument("--markdown", type=Path, help="also write the report to this file")
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds allowed to one child (default 300)"
+    )
+    args = parser.parse_args(argv)
+    rounds = args.rounds if args.rounds is not None else (1 if args.quick else 3)
+    if rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {rounds}")
+    keys, extras = select(args.only)
+    report = Report(args.threads, keys, rounds, args.quick)
 
     started = time.perf_counter()
     load_before = load_average()
     stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    rows: list[Row] = []
-    for key, fn in WORKLOADS.items():
-        if wanted(key):
-            print(f"[{time.perf_counter() - started:6.1f} s] {key} ...", flush=True)
-            rows += fn(torch, cfg)
-    scaling_rows, series = [], None
-    if wanted("scaling"):
-        print(f"[{time.perf_counter() - started:6.1f} s] scaling ...", flush=True)
-        scaling_rows, series = w_scaling(torch, cfg)
-    memory_lines = []
-    if wanted("memory"):
-        print(f"[{time.perf_counter() - started:6.1f} s] memory ...", flush=True)
-        memory_lines, _ = w_memory(threads)
-    elapsed = time.perf_counter() - started
-    load_after = load_average()
 
-    body = [
-        f"Measured {stamp} by `make bench` (`benchmarks/run_all.py`"
-        + (" --quick" if args.quick else "")
-        + f"), {elapsed:.0f} s.",
-        "",
-        *environment(threads),
-        f"- Load average (1/5/15 min) before: {load_before}; after: {load_after} "
-        f"(other processes sharing the cores make both libraries slower and noisier)",
-        "",
-        "Medians over alternating repeats after warm-up. Ratio = backprop throughput / PyTorch "
-        "throughput (= PyTorch time / backprop time): above 1, backprop is faster.",
-        "",
-    ]
-    if rows:
-        body += ["### Workloads and targets", "", results_table(rows), ""]
-    if scaling_rows:
-        note = plot_scaling(series, PLOT, f"backprop vs PyTorch, {threads} thread(s), float32")
-        body += ["### Scaling", "", results_table(scaling_rows), "", note, ""]
-    if memory_lines:
-        body += ["### Peak memory", "", *memory_lines, ""]
-    text = "\n".join(body)
-    print()
+    def go(n: int, r: int, key: str, variant: str, spec: dict) -> dict:
+        spec = {"workload": key, "threads": n, "quick": args.quick, **spec}
+        result = run_child(spec, args.timeout)
+        report.record(n, key, variant, result)
+        shown = result.get("seconds")
+        shown = fmt_time(shown) if isinstance(shown, float) else ""
+        print(
+            f"[{time.perf_counter() - started:6.1f} s] {n}t round {r + 1}/{rounds} "
+            f"{key:<11} {variant:<18} {shown}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return result
+
+    for n in args.threads:
+        for r in range(rounds):
+            for key in keys:
+                go(n, r, key, "torch", {"lib": "torch"})
+                go(n, r, key, "backprop", {"lib": "backprop"})
+                if key in POOL_STEPS and not args.no_pool_check:
+                    go(n, r, key, "backprop, pool off", {"lib": "backprop", "pool": False})
+                report.check_round(n, key)
+                if key == "lenet" and "inprocess" in extras:
+                    go(n, r, "inprocess", "both", {})
+            for key in ("gemm", "memory"):
+                if key in extras:
+                    go(n, r, key, "torch", {"lib": "torch"})
+                    go(n, r, key, "backprop", {"lib": "backprop"})
+
+    elapsed = time.perf_counter() - started
+    shown_argv = "".join(" " + a for a in (sys.argv[1:] if argv is None else argv))
+    text = report.markdown(stamp, elapsed, (load_before, load_average()), shown_argv)
     print(text)
-    if not args.no_write:
-        RESULTS.write_text("# Benchmark results: backprop vs PyTorch (CPU)\n\n" + text)
-        print(f"wrote {RESULTS}")
-        if args.update_readme:
-            _update_readme(text)
+    if args.markdown:
+        write_atomically(
+            args.markdown, "# Benchmark results: backprop against PyTorch (CPU)\n\n" + text
+        )
+        print(f"wrote {args.markdown}", file=sys.stderr)
+    if report.mismatches:
+        print("the two libraries did not do the same work (see above)", file=sys.stderr)
+        return 1
     return 0
 
 
