@@ -397,3 +397,26 @@ def test_cells(name, factory, n_states, with_state, onnx_check):
         return ctx.call(m.cell, x, state if n_states == 2 else state[0])
 
     onnx_check(Stepped(), make, (2, 3), dynamic_axes=[{0: "batch"}] * (1 + n_states))
+
+
+@pytest.mark.parametrize(
+    "name,factory,make",
+    [
+        ("resnet18_224", lambda: models.ResNet18(), _images(3, 224)),
+        ("alexnet_227", lambda: models.AlexNet(), _images(3, 227)),
+    ],
+)
+def test_zoo_model_at_full_size(name, factory, make, onnx_check):
+    """The published sizes (ResNet-18: 11.7 M parameters at 224x224; AlexNet: 62 M at 227).
+    Batch-norm statistics are calibrated on one batch first (momentum 1), as training leaves
+    them: activations then keep unit scale through the 18 layers, as in a trained network."""
+    backprop.manual_seed(0)
+    model = factory()
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    for bn in bns:
+        bn.momentum = 1.0
+    model.train()
+    with backprop.no_grad():
+        model(backprop.Tensor(make(4)[0]))
+    worst = onnx_check(model, make, (1, 2))
+    print(f"{name}: max abs difference {worst:.2e}")
