@@ -420,3 +420,22 @@ def test_zoo_model_at_full_size(name, factory, make, onnx_check):
         model(backprop.Tensor(make(4)[0]))
     worst = onnx_check(model, make, (1, 2))
     print(f"{name}: max abs difference {worst:.2e}")
+
+
+def test_transformer_with_causal_target_mask_as_forward_kwargs(onnx_check):
+    """forward_kwargs fix keyword arguments in the file: here the causal target mask (with its
+    hint, so the file builds the mask itself) and a source padding mask given as a constant."""
+    backprop.manual_seed(0)
+    model = nn.Transformer(8, 2, num_encoder_layers=1, num_decoder_layers=2, dim_feedforward=16,
+                           batch_first=True, norm_first=True)  # fmt: skip
+    tgt_mask = nn.Transformer.generate_square_subsequent_mask(4)
+    pad = backprop.Tensor(np.array([[False] * 5 + [True]] * 2))
+
+    def make(n):
+        rng = np.random.default_rng(n)
+        return (rng.standard_normal((2, 6, 8)).astype(np.float32),
+                rng.standard_normal((2, 4, 8)).astype(np.float32))  # fmt: skip
+
+    kw = {"tgt_mask": tgt_mask, "tgt_is_causal": True, "src_key_padding_mask": pad,
+          "memory_key_padding_mask": pad}  # fmt: skip
+    onnx_check(model, make, (2, 3), forward_kwargs=kw, dynamic_batch=False)

@@ -20,7 +20,6 @@ How it works:
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -257,11 +256,6 @@ class ExportContext:
         return y if bias is None else self.node("Add", [y, self.param(bias)])
 
     # ---------------------------------------------------------------- values and modules
-    def value(self, name: str, tensor: Tensor) -> Value:
-        """Pair a graph name with the example data at that point (for composite rules that
-        emit nodes between child calls: compute ``tensor`` with backprop's own ops)."""
-        return Value(name, tensor)
-
     def add(self, a: Value, b: Value) -> Value:
         """``a + b`` (broadcasting), a residual connection in composite rules."""
         return Value(self.node("Add", [a.name, b.name]), a.tensor + b.tensor)
@@ -485,7 +479,3 @@ def _version() -> str:
     from .. import __version__
 
     return __version__
-
-
-def _prod(xs) -> int:
-    return int(math.prod(xs))
