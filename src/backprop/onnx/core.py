@@ -183,7 +183,9 @@ class ExportContext:
         reached twice (tied weights) is written once."""
         key = id(tensor)
         if key not in self._params:
-            name = self._state_names.get(key) or self.fresh("param")
+            name = self._state_names.get(key)
+            if name is None or name in self._used:  # not a state tensor, or the name is taken
+                name = self.fresh(name or "param")
             self._used.add(name)
             arr = _contiguous(tensor.data if isinstance(tensor, Tensor) else tensor)
             self.initializers.append(numpy_helper.from_array(arr, name))
