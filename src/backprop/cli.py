@@ -17,18 +17,65 @@ stderr, without a traceback.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
+import textwrap
+import tomllib
 from pathlib import Path
 
-__all__ = ["main", "build_parser"]
+import numpy as np
+
+from . import models
+from .app import inputs
+from .app.components import AUGMENTATIONS, LOSSES, OPTIMIZERS, SCHEDULERS
+from .app.config import apply_overrides, load_config, parse_overrides, validate
+from .app.datasets import DATASETS
+from .app.errors import ConfigError, DataError, UsageError
+from .app.runner import (
+    build_data,
+    build_loss,
+    config_of,
+    evaluate_model,
+    find_checkpoint,
+    is_classifier,
+    load_model,
+    make_run_dir,
+    train_run,
+)
+from .app.search import (
+    format_params,
+    format_table,
+    grid_trials,
+    parse_space,
+    random_trials,
+    run_search,
+)
+from .autograd.grad_mode import no_grad
+from .data import transforms as T
+from .data.download import DownloadError
+from .serialization import SerializationError
+from .tensor import Tensor
+from .train.callbacks import NonFiniteLossError
+from .train.checkpoint import CheckpointError, read_checkpoint
+from .train.metrics import METRIC_NAMES
+from .train.trainer import Trainer
+
+__all__ = ["main", "build_parser", "UsageError"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-
-class UsageError(Exception):
-    """A wrong argument, file or value given on the command line (exit code 2)."""
+# Errors a user can cause or fix, matched by type: one line on stderr (no traceback) and this
+# exit code. Usage and config errors are found before anything runs; the others while running.
+_USER_ERRORS: tuple[tuple[tuple[type[BaseException], ...], int], ...] = (
+    ((ConfigError, UsageError), EXIT_USAGE),
+    (
+        (SerializationError, DataError, DownloadError, NonFiniteLossError, FileNotFoundError,
+         PermissionError),
+        EXIT_FAILURE,
+    ),
+)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -80,9 +127,7 @@ def _interrupted(run_dir: Path) -> int:
 
 # ---------------------------------------------------------------------------------- commands
 def cmd_train(args) -> int:
-    from .app.config import load_config
-    from .app.runner import make_run_dir, train_run
-
+    """``backprop train``: a run folder from a config, or an ``--overfit-batch`` check."""
     overrides = list(args.set or [])
     if args.epochs is not None:
         overrides.append(f"epochs={args.epochs}")
@@ -94,33 +139,7 @@ def cmd_train(args) -> int:
         overrides.append("epochs=100")  # stops as soon as it reaches 100%
     cfg = load_config(args.config, overrides)
     if args.overfit_batch is not None:
-        if args.overfit_batch < 1:
-            raise UsageError(f"--overfit-batch must be positive, got {args.overfit_batch}")
-        if "accuracy" not in cfg.metrics:
-            cfg.metrics.append("accuracy")
-        print(
-            f"Overfitting {args.overfit_batch} training examples with {cfg.model.name} "
-            f"({cfg.epochs} epochs at most)..."
-        )
-        result = train_run(cfg, None, verbose=_verbose(args), overfit=args.overfit_batch)
-        acc = result.overfit_accuracy
-        if result.interrupted:
-            print("Interrupted.")
-            return EXIT_INTERRUPTED
-        if acc is not None and acc >= 1.0:
-            print(
-                f"OK: training accuracy reached 100% on {args.overfit_batch} examples "
-                f"({result.stop_reason or f'after {cfg.epochs} epochs'})."
-            )
-        else:
-            print(
-                f"WARNING: training accuracy is {_pct(acc)} on only {args.overfit_batch} examples "
-                f"after {len(result.history.get('loss', []))} epochs. A working model and "
-                f"optimiser should fit a handful of examples perfectly: check the learning rate, "
-                f"the labels and the loss, or the model's capacity.",
-                file=sys.stderr,
-            )
-        return EXIT_OK
+        return _overfit(cfg, args)
     run_dir = make_run_dir(cfg)
     print(f"Run folder: {run_dir}")
     result = train_run(cfg, run_dir, verbose=_verbose(args))
@@ -130,10 +149,39 @@ def cmd_train(args) -> int:
     return EXIT_OK
 
 
-def cmd_resume(args) -> int:
-    from .app.runner import config_of, train_run
-    from .train.checkpoint import read_checkpoint
+def _overfit(cfg, args) -> int:
+    """The lectures' debugging rule: a working model fits a handful of examples perfectly."""
+    n = args.overfit_batch
+    if n < 1:
+        raise UsageError(f"--overfit-batch must be positive, got {n}")
+    if "accuracy" not in cfg.metrics:
+        cfg.metrics.append("accuracy")
+    print(
+        f"Overfitting {n} training examples with {cfg.model.name} ({cfg.epochs} epochs at most)..."
+    )
+    result = train_run(cfg, None, verbose=_verbose(args), overfit=n)
+    acc = result.overfit_accuracy
+    if result.interrupted:
+        print("Interrupted.")
+        return EXIT_INTERRUPTED
+    if acc is not None and acc >= 1.0:
+        print(
+            f"OK: training accuracy reached 100% on {n} examples "
+            f"({result.stop_reason or f'after {cfg.epochs} epochs'})."
+        )
+    else:
+        print(
+            f"WARNING: training accuracy is {_pct(acc)} on only {n} examples "
+            f"after {len(result.history.get('loss', []))} epochs. A working model and "
+            f"optimiser should fit a handful of examples perfectly: check the learning rate, "
+            f"the labels and the loss, or the model's capacity.",
+            file=sys.stderr,
+        )
+    return EXIT_OK
 
+
+def cmd_resume(args) -> int:
+    """``backprop resume``: continue a run from its last checkpoint."""
     run_dir = Path(args.run_dir)
     last = run_dir / "checkpoints" / "last.safetensors"
     if not run_dir.is_dir():
@@ -170,35 +218,10 @@ def cmd_resume(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    import numpy as np
-
-    from .app.runner import (
-        build_data,
-        config_of,
-        evaluate_model,
-        find_checkpoint,
-        is_classifier,
-        load_model,
-    )
-    from .train.trainer import Trainer
-
+    """``backprop eval``: score a checkpoint on a split of its dataset (or another one)."""
     path = find_checkpoint(_existing(args.target))
     model, ckpt = load_model(path)
-    cfg = config_of(ckpt)
-    if args.dataset is not None:
-        cfg.dataset.name = args.dataset
-        cfg.dataset.options = {}
-    if args.root is not None:
-        cfg.dataset.root = args.root
-    cfg.dataset.augment = []
-    if args.split == "val" and cfg.dataset.val_fraction == 0:
-        raise UsageError("this run held out no validation data (dataset.val_fraction = 0)")
-    try:
-        from .app.config import validate
-
-        validate(cfg)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
+    cfg = _eval_config(args, ckpt)
     saved = ckpt.metadata.get("data", {})
     data = build_data(cfg)
     if list(data.info["input_shape"]) != list(saved.get("input_shape", [])):
@@ -209,8 +232,6 @@ def cmd_eval(args) -> int:
     # The model's own normalisation, not one refitted on another dataset.
     _renormalise(data, saved)
     loader = {"test": data.test, "val": data.val, "train": data.train}[args.split]
-    from .app.runner import build_loss
-
     trainer = Trainer(model, build_loss(cfg), metrics=cfg.metrics, verbose=0)
     info = {**data.info, "classes": saved.get("classes", data.info["classes"])}
     results = evaluate_model(trainer, loader, info, is_classifier(cfg))
@@ -223,28 +244,49 @@ def cmd_eval(args) -> int:
     print(
         f"Data: {cfg.dataset.name}, {args.split} split, {data.info['sizes'][args.split]} examples"
     )
+    _print_eval(results)
+    return EXIT_OK
+
+
+def _eval_config(args, ckpt):
+    """The checkpoint's config with ``--dataset``/``--root`` applied, without augmentation."""
+    cfg = config_of(ckpt)
+    if args.dataset is not None:
+        cfg.dataset.name = args.dataset
+        cfg.dataset.options = {}
+    if args.root is not None:
+        cfg.dataset.root = args.root
+    cfg.dataset.augment = []
+    if args.split == "val" and cfg.dataset.val_fraction == 0:
+        raise UsageError("this run held out no validation data (dataset.val_fraction = 0)")
+    try:
+        validate(cfg)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    return cfg
+
+
+def _print_eval(results: dict) -> None:
     for k, v in results.items():
         if isinstance(v, float):
             print(f"  {k}: {_pct(v) if 'acc' in k else f'{v:.4f}'}")
-    if "per_class" in results:
-        print("\n  class        precision  recall     f1  support")
-        for name, r in results["per_class"].items():
-            print(
-                f"  {name[:10]:<10}  {r['precision']:>9.3f}  {r['recall']:>6.3f}  "
-                f"{r['f1']:>5.3f}  {r['support']:>7d}"
-            )
-        cm = np.asarray(results["confusion_matrix"])
-        print("\n  confusion matrix (rows: true class, columns: predicted)")
-        w = max(3, len(str(cm.max())) + 1)
-        for row in cm:
-            print("  " + "".join(f"{v:>{w}d}" for v in row))
-    return EXIT_OK
+    if "per_class" not in results:
+        return
+    print("\n  class        precision  recall     f1  support")
+    for name, r in results["per_class"].items():
+        print(
+            f"  {name[:10]:<10}  {r['precision']:>9.3f}  {r['recall']:>6.3f}  "
+            f"{r['f1']:>5.3f}  {r['support']:>7d}"
+        )
+    cm = np.asarray(results["confusion_matrix"])
+    print("\n  confusion matrix (rows: true class, columns: predicted)")
+    w = max(3, len(str(cm.max())) + 1)
+    for row in cm:
+        print("  " + "".join(f"{v:>{w}d}" for v in row))
 
 
 def _renormalise(data, saved: dict) -> None:
     """Make the eval loaders use the normalisation the model was trained with."""
-    from .data import transforms as T
-
     if saved.get("mean") is None:
         return
     norm = T.Normalize(saved["mean"], saved["std"])
@@ -254,12 +296,7 @@ def _renormalise(data, saved: dict) -> None:
 
 
 def cmd_predict(args) -> int:
-    import numpy as np
-
-    from .app.runner import find_checkpoint, load_model
-    from .autograd.grad_mode import no_grad
-    from .tensor import Tensor
-
+    """``backprop predict``: the top classes of each input (images or ``.npy`` arrays)."""
     path = find_checkpoint(_existing(args.checkpoint))
     model, ckpt = load_model(path)
     info = ckpt.metadata.get("data", {})
@@ -267,20 +304,13 @@ def cmd_predict(args) -> int:
     classes = info.get("classes") or [str(i) for i in range(info.get("num_classes", 0))]
     names, batches = [], []
     for item in args.inputs:
-        x, labels = _read_input(Path(item), shape, info, args.invert)
+        x, labels = inputs.read_input(Path(item), shape, info, args.invert)
         names += labels
         batches.append(x)
-    x = np.concatenate(batches).astype(np.float32)
-    if info.get("mean") is not None:
-        mean = np.asarray(info["mean"], np.float32)
-        std = np.asarray(info["std"], np.float32)
-        extra = (1,) * (x.ndim - 1 - mean.ndim)
-        x = (x - mean.reshape(mean.shape + extra)) / std.reshape(std.shape + extra)
+    x = _normalised(np.concatenate(batches).astype(np.float32), info)
     with no_grad():
         logits = model(Tensor._make(x, False, None)).data.astype(np.float64)
     if logits.ndim != 2 or len(classes) != logits.shape[1]:
-        from .train.checkpoint import CheckpointError
-
         raise CheckpointError(
             f"{path}: the model gives outputs of shape {logits.shape[1:]} but the checkpoint "
             f"names {len(classes)} classes"
@@ -306,135 +336,18 @@ def cmd_predict(args) -> int:
     return EXIT_OK
 
 
-def _read_input(path: Path, shape: tuple, info: dict, invert: str):
-    """One input file -> (batch of float32 inputs in the dataset's [0, 1] scale, names)."""
-    import numpy as np
-
-    if not path.is_file():
-        raise UsageError(f"no such input file: {path}")
-    if path.suffix.lower() == ".npy":
-        a = _load_npy(path)
-        if a.dtype.kind in "iu":
-            a = a.astype(np.float32) / np.float32(info.get("raw_max") or 255)
-        a = a.astype(np.float32, copy=False)
-        if a.shape == shape:
-            return a[None], [str(path)]
-        if a.ndim == len(shape) + 1 and a.shape[1:] == shape:
-            return a, [f"{path}[{i}]" for i in range(len(a))]
-        if len(shape) == 3 and shape[0] == 1 and a.shape[-2:] == shape[1:] and a.ndim in (2, 3):
-            a = a.reshape(-1, *shape)
-            return a, ([str(path)] if len(a) == 1 else [f"{path}[{i}]" for i in range(len(a))])
-        raise UsageError(
-            f"{path}: array of shape {a.shape}; the model takes {shape} (or a batch (N, *{shape}))"
-        )
-    if len(shape) != 3:
-        raise UsageError(f"{path}: this model takes arrays of shape {shape}; give a .npy file")
-    return _read_image(path, shape, invert)[None], [str(path)]
-
-
-def _load_npy(path: Path):
-    """A plain .npy array, its header checked against the file size before anything is
-    allocated (``np.load`` would allocate whatever the header claims), and never unpickled."""
-    import math
-    from tokenize import TokenError
-
-    import numpy as np
-    from numpy.lib import format as npy
-
-    try:
-        with open(path, "rb") as f:
-            version = npy.read_magic(f)
-            if version not in ((1, 0), (2, 0), (3, 0)):
-                raise ValueError(f"unsupported .npy version {version}")
-            read_header = npy.read_array_header_1_0 if version == (1, 0) else (
-                npy.read_array_header_2_0
-            )  # fmt: skip
-            shape, fortran, dtype = read_header(f)
-            if dtype.hasobject:
-                raise ValueError("it holds Python objects (a pickle), which are never loaded")
-            expected = math.prod(shape) * dtype.itemsize
-            actual = os.fstat(f.fileno()).st_size - f.tell()
-            if actual != expected:
-                raise ValueError(
-                    f"the header says shape {shape} of {dtype} ({expected:,} bytes) but the file "
-                    f"holds {actual:,} bytes of data"
-                )
-        return np.load(path, allow_pickle=False)
-    except (ValueError, EOFError, SyntaxError, TypeError, OverflowError, TokenError) as e:
-        # (NumPy's header parser raises TokenError or SyntaxError on some corrupted headers.)
-        raise UsageError(f"{path}: not a plain .npy array ({e})") from None
-
-
-def _read_image(path: Path, shape: tuple, invert: str):
-    """A PNG/JPEG -> float32 (C, H, W) in [0, 1], resized by area averaging / interpolation,
-    white-on-black like MNIST and the digits (inverted when the picture is dark-on-light)."""
-    import numpy as np
-
-    try:
-        import matplotlib.image as mpimg
-    except ImportError:
-        raise UsageError("reading images needs matplotlib (pip install matplotlib)") from None
-    try:
-        img = np.asarray(mpimg.imread(path), dtype=np.float32)
-    except Exception as e:  # matplotlib/Pillow raise many kinds for a bad file
-        raise UsageError(f"{path}: cannot read the image ({e})") from None
-    if img.dtype.kind != "f" or img.max() > 1.0:
-        img = img / 255.0
-    if img.ndim == 3:
-        if img.shape[2] == 4:  # composite transparency onto white
-            img = img[..., :3] * img[..., 3:] + (1.0 - img[..., 3:])
-        img = img[..., :3]
-    c, h, w = shape
-    if c == 1:
-        img = img @ np.array([0.299, 0.587, 0.114], np.float32) if img.ndim == 3 else img
-        img = img[..., None]
-    elif img.ndim == 2:
-        img = np.repeat(img[..., None], c, axis=2)
-    img = _resize(img, h, w)
-    if invert == "yes" or (invert == "auto" and c == 1 and _border_mean(img) > 0.5):
-        img = 1.0 - img
-    return np.clip(img.transpose(2, 0, 1), 0.0, 1.0).astype(np.float32)
-
-
-def _border_mean(img) -> float:
-    import numpy as np
-
-    return float(
-        np.concatenate(
-            [img[0].ravel(), img[-1].ravel(), img[:, 0].ravel(), img[:, -1].ravel()]
-        ).mean()
-    )
-
-
-def _resize(img, h: int, w: int):
-    """Resize (H, W, C) by bilinear interpolation at pixel centres, after a box blur when
-    shrinking a lot (so that thin strokes are averaged, not skipped)."""
-    import numpy as np
-
-    H, W = img.shape[:2]
-    if (H, W) == (h, w):
-        return img
-    fy, fx = max(1, H // h), max(1, W // w)
-    if fy > 1 or fx > 1:
-        Hc, Wc = (H // fy) * fy, (W // fx) * fx
-        img = img[:Hc, :Wc].reshape(Hc // fy, fy, Wc // fx, fx, -1).mean(axis=(1, 3))
-        H, W = img.shape[:2]
-    ys = np.clip((np.arange(h) + 0.5) * H / h - 0.5, 0, H - 1)
-    xs = np.clip((np.arange(w) + 0.5) * W / w - 0.5, 0, W - 1)
-    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
-    y1, x1 = np.minimum(y0 + 1, H - 1), np.minimum(x0 + 1, W - 1)
-    wy, wx = (ys - y0)[:, None, None], (xs - x0)[None, :, None]
-    top = img[y0][:, x0] * (1 - wx) + img[y0][:, x1] * wx
-    bottom = img[y1][:, x0] * (1 - wx) + img[y1][:, x1] * wx
-    return (top * (1 - wy) + bottom * wy).astype(np.float32)
+def _normalised(x: np.ndarray, info: dict) -> np.ndarray:
+    """``x`` standardised with the training data's mean and std (per channel) when it was."""
+    if info.get("mean") is None:
+        return x
+    mean = np.asarray(info["mean"], np.float32)
+    std = np.asarray(info["std"], np.float32)
+    extra = (1,) * (x.ndim - 1 - mean.ndim)
+    return (x - mean.reshape(mean.shape + extra)) / std.reshape(std.shape + extra)
 
 
 def cmd_search(args) -> int:
-    import tomllib
-
-    from .app.config import ConfigError, apply_overrides, load_config, parse_overrides
-    from .app.search import format_table, grid_trials, parse_space, random_trials, run_search
-
+    """``backprop search``: a grid or random search over the config's ``[search.space]``."""
     cfg = load_config(args.config, list(args.set or []))
     if cfg.search is None:
         raise ConfigError(f"{args.config}: no [search] section (see `backprop search --help`)")
@@ -447,12 +360,7 @@ def cmd_search(args) -> int:
         trials = random_trials(space, args.random, seed=cfg.search.seed)
     if args.jobs < 1:
         raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
-    out_dir = Path(cfg.out_dir) / f"{cfg.run_name()}-search"
-    k = 1
-    while out_dir.exists():
-        k += 1
-        out_dir = Path(cfg.out_dir) / f"{cfg.run_name()}-search-{k}"
-    out_dir.mkdir(parents=True)
+    out_dir = _new_search_dir(cfg)
     jobs = max(1, min(args.jobs, len(trials), os.cpu_count() or 1))
     kind = "grid" if args.grid else "random"
     print(
@@ -463,12 +371,10 @@ def cmd_search(args) -> int:
 
     def progress(row, done, total):
         if _verbose(args):
-            from .app.search import format_params as _fmt_params
-
             value = f"{row['value']:.4f}" if row["status"] == "ok" else row["status"]
             print(
                 f"  [{done}/{total}] trial {row['trial']}: {cfg.search.metric} {value} "
-                f"({_fmt_params(row['params'])}; {row['seconds']:.1f}s)",
+                f"({format_params(row['params'])}; {row['seconds']:.1f}s)",
                 flush=True,
             )
 
@@ -484,16 +390,24 @@ def cmd_search(args) -> int:
     return EXIT_FAILURE
 
 
+def _new_search_dir(cfg) -> Path:
+    """``<out_dir>/<name>-search`` (``-2``, ``-3``... appended if taken), created."""
+    out_dir = Path(cfg.out_dir) / f"{cfg.run_name()}-search"
+    k = 1
+    while out_dir.exists():
+        k += 1
+        out_dir = Path(cfg.out_dir) / f"{cfg.run_name()}-search-{k}"
+    out_dir.mkdir(parents=True)
+    return out_dir
+
+
 def cmd_models(args) -> int:
-    import inspect
-
-    from . import models
-
+    """``backprop models``: the zoo, with each model's input shape and first doc line."""
     names = models.list_models()
     width = max(len(n) for n in names)
     print(f"{len(names)} models (backprop train --set model.name=NAME):")
     for name in names:
-        builder = models._lookup(name, "models")
+        builder = models.get_model_builder(name)
         doc = (inspect.getdoc(builder) or "").strip().splitlines()
         first = doc[0].replace("``", "").rstrip(":.") if doc else ""
         if len(first) > 64:
@@ -505,8 +419,7 @@ def cmd_models(args) -> int:
 
 
 def cmd_summary(args) -> int:
-    from . import models
-
+    """``backprop summary``: a zoo model's layer table."""
     if args.model not in models.list_models():
         raise UsageError(
             f"unknown model {args.model!r}; registered: {', '.join(models.list_models())}"
@@ -527,8 +440,6 @@ def cmd_summary(args) -> int:
 # ---------------------------------------------------------------------------------- parser
 def _wrap(text: str, width: int = 79) -> str:
     """Wrap each paragraph of a help text, keeping indented (example) lines as they are."""
-    import textwrap
-
     out = []
     for para in text.split("\n\n"):
         lines = para.split("\n")
@@ -546,82 +457,85 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+def _components_help() -> str:
+    """The names each config section accepts, read from the registries."""
+    rows = [
+        ("dataset.name", DATASETS.names()), ("optimizer.name", OPTIMIZERS.names()),
+        ("scheduler.name", SCHEDULERS.names()), ("loss.name", LOSSES.names()),
+        ("dataset.augment", AUGMENTATIONS.names()), ("metrics", [*METRIC_NAMES, "top<k>"]),
+    ]  # fmt: skip
+    width = max(len(key) for key, _ in rows)
+    lines = ["Components (model.name: see `backprop models`):"]
+    for key, names in rows:
+        lines += textwrap.wrap(
+            ", ".join(names), 77, initial_indent=f"  {key:<{width}}  ",
+            subsequent_indent=" " * (width + 4),
+        )  # fmt: skip
+    return "\n".join(lines)
 
-    fmt = argparse.RawDescriptionHelpFormatter
-    p = _Parser(
-        prog="backprop",
-        description="Train, evaluate and use neural networks built with backprop.",
-        epilog=_wrap(
-            "Run `backprop COMMAND --help` for the options of a command. With no config, "
-            "`backprop train` trains a small CNN on the 8x8 digits (no download needed)."
-        ),
-        formatter_class=fmt,
-    )
-    p.add_argument("--version", action="version", version=f"backprop {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def add(name, help_, description, func):
-        sp = sub.add_parser(name, help=help_, description=_wrap(description), formatter_class=fmt)
-        sp.set_defaults(func=func)
-        return sp
+def _subparser(sub, name: str, help_: str, description: str, func):
+    sp = sub.add_parser(
+        name, help=help_, description=_wrap(description),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    sp.set_defaults(func=func)
+    return sp
 
-    def quiet(sp):
-        sp.add_argument("-q", "--quiet", action="store_true", help="no progress or epoch lines")
 
-    sp = add(
-        "train",
-        "train a model (default: a small CNN on the 8x8 digits)",
+def _quiet(sp) -> None:
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress or epoch lines")
+
+
+def _overrides(sp, help_: str) -> None:
+    sp.add_argument("--set", "-s", action="append", metavar="KEY=VALUE", help=help_)
+
+
+def _parser_train(sub) -> None:
+    sp = _subparser(
+        sub, "train", "train a model (default: a small CNN on the 8x8 digits)",
         "Train a model from a TOML config (defaults: a small CNN on the embedded 8x8 digits, "
         "about 98% test accuracy in well under a minute).\n\nWrites runs/<name>/: "
-        "config.toml, "
-        "history.csv, checkpoints/{best,last}.safetensors, results.json, curves.png, "
-        "confusion.png.\n\nExamples:\n  backprop train\n  backprop train --config "
+        "config.toml, history.csv, checkpoints/{best,last}.safetensors, results.json, "
+        "curves.png, confusion.png.\n\nExamples:\n  backprop train\n  backprop train --config "
         "examples/lenet5_mnist.toml\n  backprop train --set optimizer.lr=0.01 --set "
-        "epochs=5\n  backprop train --overfit-batch 32",
+        "epochs=5\n  backprop train --overfit-batch 32\n\n" + _components_help(),
         cmd_train,
-    )
+    )  # fmt: skip
     sp.add_argument("--config", "-c", metavar="FILE", help="a TOML config (see examples/)")
-    sp.add_argument(
-        "--set",
-        "-s",
-        action="append",
-        metavar="KEY=VALUE",
-        help="override a config key, e.g. optimizer.lr=0.01 (repeatable)",
-    )
+    _overrides(sp, "override a config key, e.g. optimizer.lr=0.01 (repeatable)")
     sp.add_argument("--epochs", type=int, help="shortcut for --set epochs=N")
     sp.add_argument("--name", help="the run folder name (default: <model>-<dataset>-<time>)")
     sp.add_argument("--out-dir", help="where run folders go (default: runs)")
     sp.add_argument(
-        "--overfit-batch",
-        type=int,
-        metavar="N",
+        "--overfit-batch", type=int, metavar="N",
         help="debug: train on N examples only and check that training accuracy "
         "reaches 100%% (nothing is written)",
-    )
-    quiet(sp)
+    )  # fmt: skip
+    _quiet(sp)
 
-    sp = add(
-        "resume",
-        "continue an interrupted or finished run",
+
+def _parser_resume(sub) -> None:
+    sp = _subparser(
+        sub, "resume", "continue an interrupted or finished run",
         "Continue training a run from its last checkpoint. The result is bit-identical to "
         "a run that was never interrupted (same seed, same config).",
         cmd_resume,
-    )
+    )  # fmt: skip
     sp.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (runs/<name>)")
     sp.add_argument(
         "--epochs", type=int, help="the new total number of epochs (default: the config's)"
     )
-    quiet(sp)
+    _quiet(sp)
 
-    sp = add(
-        "eval",
-        "evaluate a checkpoint on a dataset",
+
+def _parser_eval(sub) -> None:
+    sp = _subparser(
+        sub, "eval", "evaluate a checkpoint on a dataset",
         "Evaluate a run's best checkpoint (or a given checkpoint file): loss, metrics, "
         "per-class precision/recall/F1 and the confusion matrix.",
         cmd_eval,
-    )
+    )  # fmt: skip
     sp.add_argument("target", metavar="RUN_DIR_OR_CHECKPOINT")
     sp.add_argument(
         "--dataset", help="another dataset with the same input shape (default: the run's)"
@@ -630,71 +544,89 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--split", choices=("test", "val", "train"), default="test")
     sp.add_argument("--json", action="store_true", help="print the results as JSON")
 
-    sp = add(
-        "predict",
-        "classify images or .npy arrays with a checkpoint",
+
+def _parser_predict(sub) -> None:
+    sp = _subparser(
+        sub, "predict", "classify images or .npy arrays with a checkpoint",
         "Print the predicted class and its probability for each input. Inputs are images "
         "(PNG; grayscale for digit models, dark-on-light pictures are inverted) or .npy "
         "arrays of one input or a batch, in the dataset's [0, 1] scale (integer arrays are "
         "divided by the dataset's maximum pixel value).",
         cmd_predict,
-    )
+    )  # fmt: skip
     sp.add_argument("checkpoint", metavar="CHECKPOINT", help="a checkpoint file or a run folder")
     sp.add_argument("inputs", metavar="INPUT", nargs="+", help="image or .npy files")
     sp.add_argument("--top", type=int, default=3, help="how many classes to show (default 3)")
     sp.add_argument(
-        "--invert",
-        choices=("auto", "yes", "no"),
-        default="auto",
+        "--invert", choices=("auto", "yes", "no"), default="auto",
         help="invert images (default: when the border is light)",
-    )
+    )  # fmt: skip
     sp.add_argument("--json", action="store_true", help="print the predictions as JSON")
 
-    sp = add(
-        "search",
-        "hyper-parameter search (grid or random) in parallel",
+
+def _parser_search(sub) -> None:
+    sp = _subparser(
+        sub, "search", "hyper-parameter search (grid or random) in parallel",
         "Run a grid or random search over the [search.space] of CONFIG, trials in worker "
         "processes; print the results sorted by the validation metric and write the best "
         "configuration as best.toml.\n\nExample space:\n  [search]\n  metric = "
         '"val_accuracy"\n  [search.space]\n  "optimizer.lr" = { dist = "loguniform", '
         'low = 1e-4, high = 1e-1, num = 4 }\n  "model.dropout" = [0.0, 0.25, 0.5]',
         cmd_search,
-    )
+    )  # fmt: skip
     sp.add_argument("config", metavar="CONFIG", help="a TOML config with a [search] section")
     how = sp.add_mutually_exclusive_group(required=True)
     how.add_argument("--grid", action="store_true", help="every combination")
     how.add_argument("--random", type=int, metavar="N", help="N random configurations")
     sp.add_argument("--jobs", "-j", type=int, default=1, help="worker processes (default 1)")
-    sp.add_argument(
-        "--set",
-        "-s",
-        action="append",
-        metavar="KEY=VALUE",
-        help="override a key of the base config",
-    )
-    quiet(sp)
+    _overrides(sp, "override a key of the base config")
+    _quiet(sp)
 
-    add(
-        "models",
-        "list the model zoo",
+
+def _parser_models(sub) -> None:
+    _subparser(
+        sub, "models", "list the model zoo",
         "List the registered models, their default input shapes, and what they are.",
         cmd_models,
-    )
+    )  # fmt: skip
 
-    sp = add(
-        "summary",
-        "a model's layers, shapes, parameters and multiply-adds",
-        "Print the summary table of a zoo model.",
-        cmd_summary,
-    )
+
+def _parser_summary(sub) -> None:
+    sp = _subparser(
+        sub, "summary", "a model's layers, shapes, parameters and multiply-adds",
+        "Print the summary table of a zoo model.", cmd_summary,
+    )  # fmt: skip
     sp.add_argument("model", metavar="MODEL")
     sp.add_argument(
-        "--input-shape",
-        type=int,
-        nargs="+",
-        metavar="D",
+        "--input-shape", type=int, nargs="+", metavar="D",
         help="per-example input shape, e.g. 1 28 28",
+    )  # fmt: skip
+
+
+# One parser function per subcommand, in the order `backprop --help` lists them.
+_PARSERS = (
+    _parser_train, _parser_resume, _parser_eval, _parser_predict, _parser_search,
+    _parser_models, _parser_summary,
+)  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``backprop`` argument parser with every subcommand."""
+    from . import __version__
+
+    p = _Parser(
+        prog="backprop",
+        description="Train, evaluate and use neural networks built with backprop.",
+        epilog=_wrap(
+            "Run `backprop COMMAND --help` for the options of a command. With no config, "
+            "`backprop train` trains a small CNN on the 8x8 digits (no download needed)."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.add_argument("--version", action="version", version=f"backprop {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for add in _PARSERS:
+        add(sub)
     return p
 
 
@@ -705,26 +637,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    from .app.errors import ConfigError, DataError
-    from .serialization import SerializationError
-
     try:
         return args.func(args)
-    except (ConfigError, UsageError) as e:
-        _print_err(str(e))
-        return EXIT_USAGE
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (SerializationError, DataError, FileNotFoundError, PermissionError) as e:
-        _print_err(str(e))
-        return EXIT_FAILURE
     except Exception as e:
-        from .train.callbacks import NonFiniteLossError
-
-        if isinstance(e, NonFiniteLossError) or type(e).__name__ == "DownloadError":
-            _print_err(str(e))
-            return EXIT_FAILURE
+        for types, code in _USER_ERRORS:
+            if isinstance(e, types):
+                _print_err(str(e))
+                return code
         raise
 
 

@@ -31,6 +31,7 @@ import pytest
 
 import backprop as bp
 from backprop import cli, nn, optim, serialization
+from backprop.app import inputs
 from backprop.app.config import ConfigError, load_config
 from backprop.data import DataLoader, TensorDataset
 from backprop.data.datasets.cifar import CIFAR10, read_cifar_bin
@@ -143,7 +144,7 @@ def test_pickles_are_refused_and_never_executed(tmp_path, monkeypatch):
         if name.endswith(".npy"):
             monkeypatch.chdir(tmp_path)
             with pytest.raises(cli.UsageError, match="Python objects"):
-                cli._load_npy(path)
+                inputs.load_npy(path)
         outcomes["cli"] += 1
     assert not marker.exists(), "a pickle payload ran"
     assert outcomes == {"refused": 24, "cli": 6}
@@ -760,7 +761,7 @@ def test_npy_inputs_for_predict_are_checked_before_allocating(tmp_path):
 
     def classify(blob: bytes, what: str):
         bad.write_bytes(blob)
-        outcome, err = _bounded(cli._load_npy, bad)
+        outcome, err = _bounded(inputs.load_npy, bad)
         if err is not None:
             assert isinstance(err, cli.UsageError) and str(bad) in str(err), (what, err)
         outcomes[f"{what}: {outcome}"] += 1
