@@ -100,6 +100,17 @@ class Registry:
             raise ConfigError(f"{where}: unknown value {name!r}; allowed: {', '.join(self)}")
         return entry
 
+    def unregister(self, name: str) -> Entry:
+        """Remove ``name`` (a plugin unloading, a test cleaning up); returns its entry.
+
+        Raises:
+            KeyError: ``name`` is not registered.
+        """
+        try:
+            return self._entries.pop(name)
+        except KeyError:
+            raise KeyError(f"{self.family} registry: {name!r} is not registered") from None
+
     def names(self) -> list[str]:
         """The registered names, in registration order."""
         return list(self._entries)

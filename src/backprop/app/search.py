@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from ..fileio import atomic_write
+from ..train.callbacks import monitor_mode
 from .config import Config, apply_overrides, to_toml
 from .errors import ConfigError
 from .runner import train_run
@@ -119,13 +120,6 @@ class SearchResult:
     best_config: Path | None
 
 
-def _mode(metric: str, mode: str) -> str:
-    if mode != "auto":
-        return mode
-    name = metric.removeprefix("val_")
-    return "max" if ("acc" in name or name in ("f1", "precision", "recall")) else "min"
-
-
 def run_search(
     cfg: Config,
     raw: dict[str, Any],
@@ -151,9 +145,31 @@ def run_search(
     if search is None:
         raise ConfigError("search: the config has no [search] section")
     metric = search.metric
-    mode = _mode(metric, search.mode)
+    mode = monitor_mode(metric, search.mode, "search")
     base = {k: v for k, v in raw.items() if k != "search"}
     base["out_dir"] = str(out_dir)
+    job_list = _trial_jobs(base, trials, out_dir, metric, mode)
+    for job in job_list:
+        Path(job["run_dir"]).mkdir(parents=True, exist_ok=False)
+    rows: list[dict] = []
+    keys = list(trials[0]) if trials else []
+    try:
+        _run_jobs(job_list, jobs, rows, progress)
+    except KeyboardInterrupt:
+        _write_results(out_dir / "results.csv", _sorted(rows, mode), keys)  # what finished
+        raise
+    rows = _sorted(rows, mode)
+    _write_results(out_dir / "results.csv", rows, keys)
+    best_path = None
+    if rows and rows[0]["status"] == "ok":
+        best_path = out_dir / "best.toml"
+        _write_best(best_path, cfg, base, rows, metric, mode)
+    return SearchResult(rows, metric, mode, out_dir, best_path)
+
+
+def _trial_jobs(base: dict, trials: list[dict], out_dir: Path, metric: str, mode: str) -> list:
+    """One job per trial: its raw config (validated here, so a bad value fails the search
+    before anything runs), its folder and what ranks it."""
     width = max(3, len(str(len(trials) - 1)))
     job_list = []
     for i, params in enumerate(trials):
@@ -167,51 +183,47 @@ def run_search(
             "trial": i, "params": params, "config": trial_raw, "metric": metric, "mode": mode,
             "run_dir": str(out_dir / trial_raw["name"]),
         })  # fmt: skip
-    for job in job_list:
-        Path(job["run_dir"]).mkdir(parents=True, exist_ok=False)
+    return job_list
+
+
+def _run_jobs(job_list: list, jobs: int, rows: list, progress) -> None:
+    """Run the trials in this process (``jobs == 1``) or a pool of spawned workers, appending
+    each finished trial's row to ``rows`` (kept on Ctrl-C)."""
     jobs = max(1, min(int(jobs), len(job_list), os.cpu_count() or 1))
-    rows: list[dict] = []
-    keys = list(trials[0]) if trials else []
+    if jobs == 1:
+        for job in job_list:
+            rows.append(_run_trial(job))
+            if progress:
+                progress(rows[-1], len(rows), len(job_list))
+        return
+    ctx = mp.get_context("spawn")
+    with _threads_per_worker(jobs):
+        pool = ctx.Pool(processes=jobs, initializer=_ignore_sigint)
     try:
-        if jobs == 1:
-            for job in job_list:
-                rows.append(_run_trial(job))
-                if progress:
-                    progress(rows[-1], len(rows), len(job_list))
-        else:
-            ctx = mp.get_context("spawn")
-            with _threads_per_worker(jobs):
-                pool = ctx.Pool(processes=jobs, initializer=_ignore_sigint)
-            try:
-                for row in pool.imap_unordered(_run_trial, job_list, chunksize=1):
-                    rows.append(row)
-                    if progress:
-                        progress(row, len(rows), len(job_list))
-                pool.close()
-            except BaseException:
-                pool.terminate()
-                raise
-            finally:
-                pool.join()
-    except KeyboardInterrupt:
-        _write_results(out_dir / "results.csv", _sorted(rows, mode), keys)  # what finished
+        for row in pool.imap_unordered(_run_trial, job_list, chunksize=1):
+            rows.append(row)
+            if progress:
+                progress(row, len(rows), len(job_list))
+        pool.close()
+    except BaseException:
+        pool.terminate()
         raise
-    rows = _sorted(rows, mode)
-    _write_results(out_dir / "results.csv", rows, keys)
-    best_path = None
-    if rows and rows[0]["status"] == "ok":
-        best = apply_overrides(base, list(rows[0]["params"].items()))
-        best["name"] = f"{cfg.run_name()}-best"
-        best["out_dir"] = cfg.out_dir
-        best_path = out_dir / "best.toml"
-        header = (
-            f"# Best of {len(rows)} trials by {metric} ({mode}): {rows[0]['value']:.6g} at epoch "
-            f"{rows[0]['epoch']} (trial {rows[0]['trial']}).\n"
-            f"# Train it with: backprop train --config {best_path}\n\n"
-        )
-        with atomic_write(best_path, "w") as f:
-            f.write(header + to_toml(best))
-    return SearchResult(rows, metric, mode, out_dir, best_path)
+    finally:
+        pool.join()
+
+
+def _write_best(path: Path, cfg: Config, base: dict, rows: list, metric: str, mode: str) -> None:
+    """``best.toml``: the base config with the best trial's values, ready to train."""
+    best = apply_overrides(base, list(rows[0]["params"].items()))
+    best["name"] = f"{cfg.run_name()}-best"
+    best["out_dir"] = cfg.out_dir
+    header = (
+        f"# Best of {len(rows)} trials by {metric} ({mode}): {rows[0]['value']:.6g} at epoch "
+        f"{rows[0]['epoch']} (trial {rows[0]['trial']}).\n"
+        f"# Train it with: backprop train --config {path}\n\n"
+    )
+    with atomic_write(path, "w", within=path.parent) as f:
+        f.write(header + to_toml(best))
 
 
 def _sorted(rows: list[dict], mode: str) -> list[dict]:

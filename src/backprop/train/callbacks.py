@@ -52,6 +52,7 @@ __all__ = [
     "GradientClipping",
     "LambdaCallback",
     "ProgressBar",
+    "monitor_mode",
 ]
 
 
@@ -233,7 +234,14 @@ def _is_number(v) -> bool:
 
 
 # ---------------------------------------------------------------------------------- monitoring
-def _monitor_mode(monitor: str, mode: str, who: str) -> str:
+def monitor_mode(monitor: str, mode: str = "auto", who: str = "monitor_mode") -> str:
+    """``"min"`` or ``"max"`` for ``monitor``: ``mode`` itself unless it is ``"auto"``, then max
+    for accuracies and scores (``*acc*``, f1, precision, recall, auc), min otherwise (losses,
+    errors).
+
+    Raises:
+        ValueError: a mode other than auto/min/max (the message starts with ``who``).
+    """
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"{who}: mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode != "auto":
@@ -305,7 +313,7 @@ class EarlyStopping(Callback):
         if not isinstance(patience, int) or patience < 0:
             raise ValueError(f"EarlyStopping: patience must be an int >= 0, got {patience!r}")
         self.monitor = monitor
-        self.mode = _monitor_mode(monitor, mode, "EarlyStopping")
+        self.mode = monitor_mode(monitor, mode, "EarlyStopping")
         self.patience = patience
         self.min_delta = min_delta
         self.restore_best_weights = restore_best_weights
@@ -395,7 +403,7 @@ class ModelCheckpoint(Callback):
     ) -> None:
         self.dirpath = Path(dirpath)
         self.monitor = monitor
-        self.mode = _monitor_mode(monitor, mode, "ModelCheckpoint")
+        self.mode = monitor_mode(monitor, mode, "ModelCheckpoint")
         self.save_best = save_best
         self.save_last = save_last
         self.metadata = dict(metadata or {})
