@@ -1,6 +1,7 @@
 """Checkpoints: contents, and clear errors for every way a file can be wrong."""
 
 import json
+import os
 import pickle
 import struct
 
@@ -165,3 +166,74 @@ def test_tampered_trainer_state_is_refused_before_anything_changes(setup, tmp_pa
             t.load_checkpoint(path)
         for k, v in s.weights().items():
             np.testing.assert_array_equal(v, before[k])
+
+
+# ---------------------------------------------------------------------------------- safe writes
+def _dead_pid():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    return int(out.stdout)  # exited: no writer holds its temporaries any more
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks are POSIX")
+def test_run_writers_never_follow_a_symlinked_folder_below_the_run(setup, tmp_path):
+    from backprop.fileio import UnsafePathError
+    from backprop.train import CSVLogger, JSONLinesLogger, ModelCheckpoint
+
+    run, outside = tmp_path / "run", tmp_path / "outside"
+    run.mkdir()
+    outside.mkdir()
+    (run / "checkpoints").symlink_to(outside, target_is_directory=True)
+    s = setup()
+    ck = ModelCheckpoint(run / "checkpoints", monitor="loss", within=run)
+    t = Trainer(s.model, s.loss_fn, s.optimizer, callbacks=[ck], verbose=0)
+    with pytest.raises(UnsafePathError, match="symlink"):
+        t.fit(s.train, epochs=1)
+    (run / "logs").symlink_to(outside, target_is_directory=True)
+    for logger in (CSVLogger(run / "logs" / "h.csv", within=run),
+                   JSONLinesLogger(run / "logs" / "h.jsonl", within=run)):  # fmt: skip
+        t = Trainer(s.model, s.loss_fn, s.optimizer, callbacks=[logger], verbose=0)
+        with pytest.raises(UnsafePathError):
+            t.fit(s.train, epochs=1)
+    assert list(outside.iterdir()) == []  # nothing was written through the links
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks are POSIX")
+def test_loggers_replace_a_planted_symlink_instead_of_writing_through_it(setup, tmp_path):
+    from backprop.train import CSVLogger, JSONLinesLogger
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    for name in ("h.csv", ".h.csv.tmp", "h.jsonl"):  # the target and the old fixed temporary
+        (tmp_path / name).symlink_to(victim)
+    s = setup()
+    loggers = [CSVLogger(tmp_path / "h.csv", within=tmp_path),
+               JSONLinesLogger(tmp_path / "h.jsonl", within=tmp_path)]  # fmt: skip
+    Trainer(s.model, s.loss_fn, s.optimizer, callbacks=loggers, verbose=0).fit(s.train, epochs=2)
+    assert victim.read_text() == "keep"
+    assert not (tmp_path / "h.csv").is_symlink() and not (tmp_path / "h.jsonl").is_symlink()
+    assert len((tmp_path / "h.csv").read_text().splitlines()) == 3
+    assert len((tmp_path / "h.jsonl").read_text().splitlines()) == 2
+
+
+def test_a_run_removes_the_temporaries_a_killed_run_left(tmp_path):
+    from backprop.app.config import Config
+    from backprop.app.runner import train_run
+
+    run = tmp_path / "r"
+    (run / "checkpoints").mkdir(parents=True)
+    pid = _dead_pid()
+    stale = [run / f".history.csv.{pid}-{'a' * 16}.bptmp",
+             run / "checkpoints" / f".last.safetensors.{pid}-{'b' * 16}.bptmp"]  # fmt: skip
+    other = run / ".history.csv.tmp"  # not a name atomic_write makes: never ours to delete
+    for p in [*stale, other]:
+        p.write_text("x")
+    cfg = Config.from_dict({"epochs": 1, "dataset": {"limit": 64},
+                            "model": {"channels": [4, 8], "hidden": 16}})  # fmt: skip
+    train_run(cfg, run, verbose=0, plots=False)
+    assert not any(p.exists() for p in stale) and other.exists()
+    assert not [p.name for p in run.rglob("*.bptmp")]
+    assert {p.name for p in run.iterdir()} >= {"config.toml", "history.csv", "results.json"}

@@ -30,7 +30,7 @@ from .. import models
 from .. import random as _random
 from ..autograd.grad_mode import no_grad
 from ..data import transforms as T
-from ..fileio import atomic_write
+from ..fileio import atomic_write, remove_stale_temporaries
 from ..tensor import Tensor
 from ..train import checkpoint as _ckpt
 from ..train.callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint
@@ -56,6 +56,7 @@ __all__ = [
     "load_model",
     "evaluate_model",
     "find_checkpoint",
+    "remove_stale_run_temporaries",
     "config_of",
     "is_classifier",
     "model_options",
@@ -289,6 +290,16 @@ def make_run_dir(cfg: Config) -> Path:
     return path
 
 
+def remove_stale_run_temporaries(run_dir: Path) -> list[str]:
+    """Delete the temporaries a crashed (``kill -9``) process left in a run folder and its
+    ``checkpoints/``: only :func:`~backprop.fileio.atomic_write`'s own names, only those of
+    processes that are gone. Returns the names removed."""
+    removed = []
+    for folder in (run_dir, run_dir / "checkpoints"):
+        removed += remove_stale_temporaries(folder, within=run_dir)
+    return removed
+
+
 @dataclass
 class RunResult:
     """What a finished (or interrupted) run produced."""
@@ -331,6 +342,8 @@ def train_run(
             KeyboardInterrupt, as a search wants).
     """
     t0 = time.perf_counter()
+    if run_dir is not None:
+        remove_stale_run_temporaries(run_dir)
     _random.manual_seed(cfg.seed)
     data = build_data(cfg, overfit=overfit)
     model = build_model(cfg, data.info)
@@ -392,9 +405,10 @@ def _run_callbacks(
         return callbacks, None
     c = cfg.checkpoint
     ckpt_cb = ModelCheckpoint(
-        run_dir / "checkpoints", c.monitor, c.mode, c.save_best, c.save_last, metadata=meta
-    )
-    return [*callbacks, ckpt_cb, CSVLogger(run_dir / "history.csv")], ckpt_cb
+        run_dir / "checkpoints", c.monitor, c.mode, c.save_best, c.save_last, metadata=meta,
+        within=run_dir,
+    )  # fmt: skip
+    return [*callbacks, ckpt_cb, CSVLogger(run_dir / "history.csv", within=run_dir)], ckpt_cb
 
 
 def _test_best(cfg: Config, trainer: Trainer, ckpt_cb, data: DataBundle, result: RunResult):

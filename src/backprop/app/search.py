@@ -245,7 +245,7 @@ def _fmt(v) -> str:
 
 
 def _write_results(path: Path, rows: list[dict], keys: list[str]) -> None:
-    with atomic_write(path, "w") as f:
+    with atomic_write(path, "w", newline="", within=path.parent) as f:
         w = csv.writer(f)
         w.writerow(["rank", "trial", "value", "epoch", *keys, "seed", "seconds", "status"])
         for rank, r in enumerate(rows, 1):

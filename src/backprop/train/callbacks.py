@@ -37,6 +37,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..fileio import atomic_write
+
 __all__ = [
     "Callback",
     "CallbackList",
@@ -77,7 +79,9 @@ class TrainerView(Protocol):
 
     def forward(self, x) -> Any: ...
 
-    def save_checkpoint(self, path, metadata: dict | None = None, best: dict | None = None): ...
+    def save_checkpoint(
+        self, path, metadata: dict | None = None, best: dict | None = None, within=None
+    ): ...
 
 
 class Callback:
@@ -388,6 +392,8 @@ class ModelCheckpoint(Callback):
         save_last: keep ``last.safetensors``.
         metadata: extra JSON-serialisable information stored in every checkpoint (the model's
             name and options, the config, the data's normalisation constants...).
+        within: a trusted root folder (the run folder): no folder from it down to ``dirpath``
+            may be a symlink (see :func:`backprop.fileio.atomic_write`).
     """
 
     order = 100
@@ -400,8 +406,10 @@ class ModelCheckpoint(Callback):
         save_best: bool = True,
         save_last: bool = True,
         metadata: dict | None = None,
+        within: str | os.PathLike | None = None,
     ) -> None:
         self.dirpath = Path(dirpath)
+        self.within = None if within is None else Path(within)
         self.monitor = monitor
         self.mode = monitor_mode(monitor, mode, "ModelCheckpoint")
         self.save_best = save_best
@@ -431,19 +439,18 @@ class ModelCheckpoint(Callback):
             current = _get_monitored(logs, self.monitor, "ModelCheckpoint")
             if self.best.improves(current):
                 self.best.value, self.best_epoch = current, epoch
-                self.trainer.save_checkpoint(
-                    self.best_path, metadata=self.metadata, best=self._best_info()
-                )
+                self._save(self.best_path)
         if self.save_last:
-            self.trainer.save_checkpoint(
-                self.last_path, metadata=self.metadata, best=self._best_info()
-            )
+            self._save(self.last_path)
 
     def on_interrupt(self, logs: dict | None = None) -> None:
         if self.save_last:
-            self.trainer.save_checkpoint(
-                self.last_path, metadata=self.metadata, best=self._best_info()
-            )
+            self._save(self.last_path)
+
+    def _save(self, path: Path) -> None:
+        self.trainer.save_checkpoint(
+            path, metadata=self.metadata, best=self._best_info(), within=self.within
+        )
 
     def state_dict(self) -> dict:
         return {"best": self.best.value, "best_epoch": self.best_epoch}
@@ -518,26 +525,29 @@ class CSVLogger(Callback):
     """Write each epoch's logs as a row of a CSV file (``epoch`` first, 1-based, then the keys).
 
     The file is rewritten from the trainer's history when training begins, so a resumed run
-    continues the same file without duplicated or missing rows.
+    continues the same file without duplicated or missing rows. Every write is atomic
+    (:func:`backprop.fileio.atomic_write`: a random exclusive temporary, never a symlink).
+
+    Args:
+        path: the CSV file.
+        within: a trusted root folder (the run folder), as for :class:`ModelCheckpoint`.
     """
 
     order = 90
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, within: str | os.PathLike | None = None) -> None:
         self.path = Path(path)
+        self.within = None if within is None else Path(within)
 
     def _write(self, rows: list[tuple[int, dict]]) -> None:
         keys: list[str] = []
         for _, row in rows:
             keys.extend(k for k in row if k not in keys)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
+        with atomic_write(self.path, "w", newline="", within=self.within) as f:
             w = csv.writer(f)
             w.writerow(["epoch", *keys])
             for epoch, row in rows:
                 w.writerow([epoch + 1, *(_fmt(row.get(k, math.nan)) for k in keys)])
-        os.replace(tmp, self.path)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         h = self.trainer.history
@@ -554,25 +564,34 @@ def _fmt(v: float) -> str:
 
 
 class JSONLinesLogger(Callback):
-    """Append one JSON object per epoch (``{"epoch": 1, "loss": ..., ...}``) to a file; the file
-    is rewritten from the trainer's history when training begins (resume-safe)."""
+    """One JSON object per epoch (``{"epoch": 1, "loss": ..., ...}``) per line of a file.
+
+    The file is written from the trainer's history, atomically, when training begins and after
+    every epoch (resume-safe: a resumed run continues the same file; a crash never leaves half
+    a line).
+
+    Args:
+        path: the ``.jsonl`` file.
+        within: a trusted root folder (the run folder), as for :class:`ModelCheckpoint`.
+    """
 
     order = 90
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, within: str | os.PathLike | None = None) -> None:
         self.path = Path(path)
+        self.within = None if within is None else Path(within)
 
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def _write(self) -> None:
         h = self.trainer.history
-        with open(self.path, "w", encoding="utf-8") as f:
+        with atomic_write(self.path, "w", within=self.within) as f:
             for epoch, row in zip(h.epoch, h.rows):
                 f.write(json.dumps({"epoch": epoch + 1, **row}) + "\n")
 
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._write()
+
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        row = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"epoch": epoch + 1, **row}) + "\n")
+        self._write()  # History (order 80) has recorded this epoch already
 
 
 # ---------------------------------------------------------------------------------- safety

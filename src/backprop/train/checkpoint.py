@@ -105,6 +105,7 @@ def save_checkpoint(
     trainer: dict | None = None,
     best: dict | None = None,
     rng: dict | None = None,
+    within: str | os.PathLike | None = None,
 ) -> Path:
     """Write a checkpoint atomically (a crash mid-write leaves the previous file intact).
 
@@ -120,6 +121,8 @@ def save_checkpoint(
         trainer: the Trainer's state (used by :meth:`Trainer.save_checkpoint`).
         best: the best monitored metric.
         rng: random states; default: ``{"backprop": backprop.random.get_rng_state()}``.
+        within: a trusted root folder (the run folder): no folder from it down to ``path``'s
+            may be a symlink (see :func:`backprop.fileio.atomic_write`).
 
     Returns:
         the path written.
@@ -141,7 +144,7 @@ def save_checkpoint(
         "best": best,
     }
     path = Path(path)
-    serialization.save(obj, path, metadata={"format": FORMAT})
+    serialization.save(obj, path, metadata={"format": FORMAT}, within=within)
     return path
 
 

@@ -314,10 +314,13 @@ class Trainer:
         return Tensor._make(np.concatenate(outputs), False, None)
 
     # ------------------------------------------------------------------ checkpoints
-    def save_checkpoint(self, path, metadata: dict | None = None, best: dict | None = None):
+    def save_checkpoint(
+        self, path, metadata: dict | None = None, best: dict | None = None, within=None
+    ):
         """Write a checkpoint of everything needed to resume exactly: model, optimiser,
         scheduler, epoch and step, history, callback states, RNG states (and, after Ctrl-C, the
-        position inside the interrupted epoch)."""
+        position inside the interrupted epoch). ``within``: a trusted root folder (see
+        :func:`backprop.fileio.atomic_write`)."""
         return _ckpt.save_checkpoint(
             path,
             self.model,
@@ -338,6 +341,7 @@ class Trainer:
             },
             best=best,
             rng=rng_state(self._train_data),
+            within=within,
         )
 
     def load_checkpoint(self, path) -> _ckpt.Checkpoint:
