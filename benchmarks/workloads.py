@@ -353,13 +353,13 @@ WORKLOADS = {
 
 
 # --------------------------------------------------------------------------- timing
-def time_call(fn, quick: bool) -> dict:
+def time_call(fn, quick: bool, budget: float = 1.2) -> dict:
     """Median seconds per call of ``fn`` after a warm-up.
 
     Warm-up: at least 3 calls and 0.3 s (first calls allocate, fill caches, pick or compile
     kernels). Then samples of ``inner`` calls each, ``inner`` chosen so that a sample lasts about
-    50 ms (timer resolution and one-off hiccups matter less), as many samples as fit in ~1.2 s
-    (5 to 25). ``quick``: one warm-up call and two one-call samples, for a smoke run."""
+    50 ms (timer resolution and one-off hiccups matter less), as many samples as fit in
+    ``budget`` seconds (5 to 25). ``quick``: one warm-up call and two one-call samples."""
     if quick:
         fn()
         samples = []
@@ -374,7 +374,7 @@ def time_call(fn, quick: bool) -> dict:
         calls += 1
     per = (time.perf_counter() - t0) / calls
     inner = max(1, round(0.05 / per))
-    repeats = int(min(25, max(5, 1.2 / (inner * per))))
+    repeats = int(min(25, max(5, budget / (inner * per))))
     samples = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -413,11 +413,12 @@ def w_gemm(threads: int, lib_name: str, quick: bool) -> dict:
     out: dict = {"peak": {}, "steps": {}}
     for s in PEAK_SIZES:
         fn = _matmul_case(lib, "square", s, s, s, rng)
-        out["peak"][str(s)] = time_call(fn, quick)["seconds"]
+        out["peak"][str(s)] = time_call(fn, quick, budget=0.4)["seconds"]
     for step, gemms in (("mlp", mlp_gemms()), ("lenet", lenet_gemms())):
         parts = []
         for kind, m, k, n in gemms:
-            parts.append(time_call(_matmul_case(lib, kind, m, k, n, rng), quick)["seconds"])
+            fn = _matmul_case(lib, kind, m, k, n, rng)
+            parts.append(time_call(fn, quick, budget=0.3)["seconds"])
         out["steps"][step] = {"seconds": sum(parts), "flops": step_flops(gemms), "parts": parts}
     return out
 
