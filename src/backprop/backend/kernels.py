@@ -66,6 +66,7 @@ import numpy as np
 __all__ = [
     "Kernel",
     "Scratch",
+    "launch",
     "fused_kernels_enabled",
     "kernels_in_use",
     "set_kernels",
@@ -315,15 +316,7 @@ class Kernel:
         # gradient, which is only read.
         flat = [empty if a is None else a.reshape(-1) for a in arrays]
         args = [scalars[k] for k in self.scalar_names]
-        # numba's thread count is per calling thread, and one launch at a time: with GNU OpenMP
-        # the workers are shared; with the workqueue layer a second launch would abort.
-        with _launch_lock:
-            want = min(get_num_threads(), nk.MAX_THREADS)
-            if nk.numba.get_num_threads() != want:
-                nk.numba.set_num_threads(want)
-            fn(*flat, *args)
-        if not nk.launched():
-            nk.mark_launched()
+        _launch(nk, fn, *flat, *args)
 
     def _run_numpy(self, arrays, scalars, scratch: Scratch) -> None:
         p = arrays[0]
@@ -361,6 +354,29 @@ class Kernel:
 
 
 _launch_lock = threading.Lock()
+
+
+def _launch(nk: ModuleType, fn: Callable, *args):
+    # numba's thread count is per calling thread, and one launch at a time: with GNU OpenMP the
+    # workers are shared; with the workqueue layer a second launch would abort.
+    with _launch_lock:
+        want = min(get_num_threads(), nk.MAX_THREADS)
+        if nk.numba.get_num_threads() != want:
+            nk.numba.set_num_threads(want)
+        result = fn(*args)
+    if not nk.launched():
+        nk.mark_launched()
+    return result
+
+
+def launch(name: str, *args):
+    """Run the compiled op kernel ``numba_kernels.<name>(*args)`` on the threads set by
+    :func:`set_num_threads`. An op calls it only while :func:`fused_kernels_enabled`, and keeps
+    its NumPy code as the other branch."""
+    nk = _load_numba()
+    return _launch(nk, getattr(nk, name), *args)
+
+
 _EMPTY: dict[np.dtype, np.ndarray] = {}
 
 

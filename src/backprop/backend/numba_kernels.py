@@ -28,6 +28,8 @@ __all__ = [
     "rmsprop",
     "adagrad",
     "adadelta",
+    "batch_norm_train",
+    "batch_norm_train_backward",
 ]
 
 # numba starts this many worker threads at most (NUMBA_NUM_THREADS, default: the CPU count).
@@ -211,3 +213,75 @@ def adadelta(
         delta = np.sqrt(acc_delta[i] + eps_) / std * d
         acc_delta[i] = acc_delta[i] * r + w * delta * delta
         p[i] = p[i] + neg_lr * delta
+
+
+# ----------------------------------------------------------------------------- batch norm
+# x is viewed as (A, C, B) with the channel in the middle and C-contiguous: (N, C, H*W) for an
+# NCHW array, (1, C, H*W*N) for a conv output's (N, C, H, W) view of (C, H, W, N) memory. One
+# channel per thread; sums in float64 (the NumPy path sums in the array's dtype through BLAS).
+# The sums may be reassociated (vectorised): a channel is summed by one thread, in an order fixed
+# at compile time, so the bits still do not depend on the thread count; without it a float64 sum
+# is one dependent add per element and the kernel is no faster than NumPy's six passes.
+_jit_sums = njit(parallel=True, cache=True, fastmath={"reassoc", "contract"}, nogil=True)
+
+
+@_jit_sums
+def batch_norm_train(x, w, b, eps, xc, y, mean, var, invstd, scale):  # pragma: no cover
+    """Training-mode batch norm of x (A, C, B): xc = x - mean, y = xc * scale + b per channel;
+    writes mean, var (biased), invstd = 1 / sqrt(var + eps) and scale = invstd * w (C,)."""
+    A, C, B = x.shape
+    m = A * B
+    t = x.dtype.type
+    for c in prange(C):
+        s = 0.0
+        for a in range(A):
+            for k in range(B):
+                s += x[a, c, k]
+        mu = t(s / m)
+        ss = 0.0
+        for a in range(A):
+            for k in range(B):
+                d = x[a, c, k] - mu
+                ss += d * d
+        v = t(ss / m)
+        inv = t(1) / np.sqrt(v + t(eps))
+        sc = inv * w[c] if w.size else inv
+        bc = b[c] if b.size else t(0)
+        for a in range(A):
+            for k in range(B):
+                d = x[a, c, k] - mu
+                xc[a, c, k] = d
+                y[a, c, k] = d * sc + bc
+        mean[c] = mu
+        var[c] = v
+        invstd[c] = inv
+        scale[c] = sc
+
+
+@_jit_sums
+def batch_norm_train_backward(gy, xc, invstd, scale, gx, gw, gb):  # pragma: no cover
+    """Training-mode batch norm backward over (A, C, B) views: gb = sum(gy), gw = invstd *
+    sum(gy * xc), and (when gx is not empty) gx = scale * (gy - gb / m) - xc * scale * invstd *
+    gw / m, per channel."""
+    A, C, B = gy.shape
+    m = A * B
+    t = gy.dtype.type
+    for c in prange(C):
+        sg = 0.0
+        sgx = 0.0
+        for a in range(A):
+            for k in range(B):
+                g = gy[a, c, k]
+                sg += g
+                sgx += g * xc[a, c, k]
+        gbc = t(sg)
+        gwc = t(sgx) * invstd[c]
+        gb[c] = gbc
+        gw[c] = gwc
+        if gx.size:
+            k1 = scale[c]
+            k2 = scale[c] * invstd[c] * gwc / t(m)
+            k0 = scale[c] * gbc / t(m)
+            for a in range(A):
+                for k in range(B):
+                    gx[a, c, k] = k1 * gy[a, c, k] - k2 * xc[a, c, k] - k0
