@@ -32,7 +32,7 @@ LR = {"vgg13": 5e-3, "vgg16": 5e-3, "vgg19": 5e-3}
 
 
 def test_every_registered_model_has_a_test():
-    covered = set(SMALL) | {"perceptron", "tied_autoencoder", "char_rnn", "seq2seq"}
+    covered = set(SMALL) | {"perceptron", "tied_autoencoder", "char_rnn", "seq2seq", "gpt"}
     assert set(models.list_models()) == covered
 
 

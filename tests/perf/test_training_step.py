@@ -114,6 +114,11 @@ def _zoo_case(name, rng):
             return nn.CrossEntropyLoss()(m(src, tgt).reshape(-1, 5), _ids(rng, (15,), 5))
 
         return m, s2s_loss
+    if name == "gpt":
+        m = models.get_model(name, vocab_size=7, block_size=5, n_layer=1, n_head=2, n_embd=8,
+                             dropout=0.1)  # fmt: skip
+        ids = _ids(rng, (3, 5), 7)
+        return m, lambda rng: m(ids, _ids(rng, (3, 5), 7))[1]
     raise KeyError(name)
 
 

@@ -21,7 +21,7 @@ __all__ = [
     "Perceptron", "PerceptronFit", "ConvergenceWarning", "MLP", "LeNet5", "DigitsCNN", "AlexNet",
     "VGG", "VGG11", "VGG13", "VGG16", "VGG19", "ResNet", "BasicBlock", "ResNet18", "ResNet34",
     "ResNet20", "TiedLinear", "TiedAutoencoder", "pretrain_layerwise", "finetune",
-    "PretrainHistory", "SequenceClassifier", "CharRNN", "Seq2Seq", "summary",
+    "PretrainHistory", "SequenceClassifier", "CharRNN", "Seq2Seq", "GPT", "summary",
     "ModelSummary", "LayerInfo", "register_macs",
 ]  # fmt: skip
 
@@ -102,6 +102,7 @@ from .autoencoder import (  # noqa: E402
     finetune,
     pretrain_layerwise,
 )
+from .gpt import GPT  # noqa: E402
 from .lenet import DigitsCNN, LeNet5  # noqa: E402
 from .mlp import MLP  # noqa: E402
 from .perceptron import ConvergenceWarning, Perceptron, PerceptronFit  # noqa: E402

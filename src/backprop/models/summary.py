@@ -369,6 +369,8 @@ def summary(
     if depth is not None and (not isinstance(depth, int) or depth < 1):
         raise ValueError(f"summary: depth must be a positive int or None, got {depth!r}")
     _load_default_rules()
+    # A model may name its input dtype (token-id models: int64), read when none is given.
+    dtype = getattr(model, "input_dtype", None) if dtype is None else dtype
     inputs = _make_inputs(input_shape, input_data, int(batch_size), dtype)
     n = inputs[0].shape[0] if inputs[0].ndim else 1
 
