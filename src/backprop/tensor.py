@@ -955,6 +955,9 @@ FORWARDED_METHODS = (
     "nan_to_num", "sgn", "signbit", "isclose", "isinf", "isposinf", "isneginf", "clamp_min",
     "clamp_max", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
     "bitwise_right_shift",
+    # issue 17's activations and products, Tensor.unfold
+    "hardshrink", "prelu", "bmm", "baddbmm", "addmm", "addmv", "outer", "ger", "kron", "cross",
+    "unfold",
 )  # fmt: skip
 for _name in FORWARDED_METHODS:
     setattr(Tensor, _name, _method(_name))
@@ -990,6 +993,7 @@ FORWARDED_INPLACE = (
     "log10", "atan2", "arctan2", "copysign", "hypot", "lerp", "nan_to_num", "sgn", "clamp_min",
     "clamp_max", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
     "bitwise_right_shift",
+    "baddbmm", "addmm", "addmv",
 )  # fmt: skip
 for _name in FORWARDED_INPLACE:
     setattr(Tensor, _name + "_", _inplace_method(_name))

@@ -18,6 +18,7 @@ from . import (
     sampling,
     scan,
     shape,
+    windows,
 )
 from . import scatter as _scatter  # (the name `scatter` is the function, as torch.scatter)
 from .activation import *  # noqa: F401,F403
@@ -34,9 +35,11 @@ from .sampling import *  # noqa: F401,F403
 from .scan import *  # noqa: F401,F403
 from .scatter import *  # noqa: F401,F403  (after .indexing: torch's take)
 from .shape import *  # noqa: F401,F403
+from .windows import *  # noqa: F401,F403  (Tensor.unfold)
 
 __all__ = list(dict.fromkeys(
     activation.__all__ + bitwise.__all__ + creation.__all__ + elementwise.__all__
     + indexing.__all__ + layout.__all__ + linalg.__all__ + math.__all__ + reduction.__all__
     + rounding.__all__ + sampling.__all__ + scan.__all__ + _scatter.__all__ + shape.__all__
+    + windows.__all__
 ))  # fmt: skip

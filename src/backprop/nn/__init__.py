@@ -140,3 +140,7 @@ __all__ += [
     "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "SELU", "CELU", "Mish", "Softsign",
     "LogSigmoid", "Tanhshrink", "Softshrink", "Hardshrink", "PReLU", "GLU",
 ]  # fmt: skip
+
+from .fold import Fold, Unfold  # noqa: E402
+
+__all__ += ["Fold", "Unfold"]

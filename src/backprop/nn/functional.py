@@ -117,3 +117,8 @@ __all__ += [
     "hardtanh_", "leaky_relu_", "logsigmoid", "mish", "normalize", "prelu", "relu6", "relu_",
     "selu", "selu_", "softshrink", "softsign", "tanhshrink", "threshold_",
 ]  # fmt: skip
+
+# Sliding windows as columns and back (im2col / col2im).
+from ..functional.fold import fold, unfold  # noqa: E402
+
+__all__ += ["fold", "unfold"]

@@ -35,6 +35,7 @@ def _load_all() -> None:
         elementwise,
         embedding,
         embedding_bag,
+        fold,
         indexing,
         inplace,
         layout,
