@@ -62,7 +62,6 @@ def test_quick_run_prints_every_section(tmp_path):
         "| 2048^3 square | 1 |",
         "| LeNet-5, batch 64 (2.454 GFLOP) | 1 |",
         "| MLP 784-512-256-10, batch 64 (0.154 GFLOP) | 1 |",
-        "### backprop's buffer pool, on against off",
         "| PyTorch | 1 |",
         "### Why not both in one process",
         "--quick: tiny iteration counts",

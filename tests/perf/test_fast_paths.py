@@ -1,4 +1,4 @@
-"""The speed work's own safety net: the buffer pool's reuse rules, and the fast paths (conv2d's
+"""The speed work's own safety net: the fast paths (conv2d's
 row-split input gradient, the tiled max-pool backward, layout-keeping activations) against
 PyTorch in the cases a fast path treats specially: retained graphs, frozen weights, ties, NaN and
 inf, floor-mode leftovers, mixed memory layouts."""
@@ -11,54 +11,8 @@ import torch
 
 import backprop as bp
 from backprop import nn
-from backprop.autograd.function import BufferPool, Context, _free_refs
+from backprop.autograd.function import Context
 from backprop.nn import functional as F
-
-# ----------------------------------------------------------------------------- the buffer pool
-
-
-def test_pool_reuses_only_free_arrays():
-    pool = BufferPool(min_bytes=0)
-    a = pool.empty(np, (100, 10), np.float32)
-    b = pool.empty(np, (100, 10), np.float32)
-    assert a is not b  # both in use
-    ida = id(a)
-    view = a[3:].T  # a view keeps its base alive
-    del a
-    c = pool.empty(np, (100, 10), np.float32)
-    assert id(c) != ida
-    del view
-    d = pool.empty(np, (100, 10), np.float32)
-    assert id(d) == ida  # free again: reused
-    assert pool.empty(np, (100, 10), np.float64).dtype == np.float64  # keyed by dtype too
-
-
-def test_pool_skips_small_arrays_and_caps_per_shape():
-    pool = BufferPool(min_bytes=1024, per_key=2)
-    pool.empty(np, (10,), np.float32)
-    assert pool.nbytes == 0  # under min_bytes: plain allocation
-    held = [pool.empty(np, (1024,), np.float32) for _ in range(4)]
-    assert pool.nbytes == 2 * 4096  # only two of one shape are kept
-    assert len({id(h) for h in held}) == 4
-
-
-def test_pool_evicts_least_recently_used_shapes():
-    pool = BufferPool(min_bytes=0, max_bytes=3 * 4000)
-    for n in (1000, 1001, 1002, 1003):
-        pool.empty(np, (n,), np.float32)
-    assert pool.nbytes <= 3 * 4000 + 4 * 3
-    pool.clear()
-    assert pool.nbytes == 0
-
-
-def test_pool_zeros_and_refcount_calibration():
-    assert _free_refs() is not None  # CPython: reference counts move one per holder
-    pool = BufferPool(min_bytes=0)
-    a = pool.empty(np, (50,), np.float32)
-    a.fill(7)
-    del a
-    z = pool.zeros(np, (50,), np.float32)
-    assert not z.any()
 
 
 def test_context_empty_like_keeps_memory_order():

@@ -5,129 +5,24 @@ An op is a `Function` subclass with static ``forward(ctx, *arrays, **attrs)`` an
 Tensors, picks the backend, runs forward, wraps the result and, when grad mode is on and an input
 requires grad, records the context in the graph so that the engine can call ``backward`` later.
 
-Ops draw their large outputs and temporaries from :data:`buffer_pool` (``ctx.empty``,
-``ctx.empty_like``): a training step then reuses the previous step's memory.
+Ops allocate their large outputs and temporaries through ``ctx.empty`` / ``ctx.empty_like``,
+which keep an input's memory order. (A buffer pool that recycled last step's arrays by reference
+count stood behind them until measured with each library in its own process: LeNet-5's step ran
+5-8% faster without it, the MLP's the same, so it was removed.)
 """
 
 from __future__ import annotations
-
-import sys
-import threading
-from collections import OrderedDict
-from math import prod
 
 from ..backend import backend_of
 from . import grad_mode, version
 from .version import clock as _clock
 
-__all__ = ["Function", "Context", "BufferPool", "buffer_pool"]
+__all__ = ["Function", "Context"]
 
 # Set by backprop.tensor at import time: the autograd layer sits below the Tensor class.
 Tensor = None  # type: ignore[assignment]
 # Set by backprop.autograd.anomaly while detect_anomaly() is active.
 _anomaly_hook = None
-
-
-def _refs(a) -> int:
-    """``a``'s reference count as seen from a function that holds it in one local variable."""
-    return sys.getrefcount(a)
-
-
-def _free_refs():
-    """The count ``_refs`` reports for an object held only by one list and the loop variable that
-    reads it (as ``BufferPool.empty`` reads it), or None where reference counts cannot tell that
-    (not CPython, or an interpreter whose counts do not move by exactly one per reference)."""
-    if not hasattr(sys, "getrefcount"):
-        return None
-    for a in [bytearray(1)]:
-        base = _refs(a)
-        extra = a
-        used = _refs(a)
-        del extra
-        if used != base + 1 or _refs(a) != base:
-            return None
-    return base
-
-
-class BufferPool:
-    """Reusable large arrays for op outputs and temporaries, recycled by reference count.
-
-    A training step allocates the same big arrays every time (LeNet-5 at batch 64: a 25 MB im2col
-    matrix, 4 MB activations...). Fresh ones cost more than their arithmetic: glibc returns big
-    freed blocks to the OS (blocks over 32 MB always, smaller ones when the heap top is trimmed),
-    and the next step page-faults all of it back in, zeroed by the kernel: 25 MiB and ~6,000
-    faults per LeNet-5 step, about a quarter of its time. The pool keeps each array it hands out
-    and hands it out again once nothing else refers to it: an array (or any view of it, which
-    holds a reference to it through ``.base``) still used by a tensor, a saved context or the
-    user is never reused, so ops need no lifetime rules. Only arrays of ``min_bytes`` or more are
-    pooled; at most ``per_key`` arrays of one shape and dtype are kept, and the least recently
-    requested shapes are forgotten beyond ``max_bytes`` (a forgotten array is simply freed by
-    NumPy once unused).
-
-    An array reachable only through a weak reference counts as free (weak references do not
-    count). ``buffer_pool.clear()`` lets go of every pooled array, e.g. after a large evaluation.
-    Where reference counts cannot tell whether an array is free (not CPython), every request
-    allocates, as without the pool.
-    """
-
-    def __init__(self, min_bytes: int = 1 << 18, per_key: int = 8, max_bytes: int = 1 << 30):
-        self.min_bytes = min_bytes
-        self.per_key = per_key
-        self.max_bytes = max_bytes
-        self._free_refs = _free_refs()
-        self._lists: OrderedDict = OrderedDict()  # (xp, shape, dtype) -> [arrays]
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def empty(self, xp, shape, dtype):
-        """An uninitialised array of ``shape`` and ``dtype`` (C order), reused when possible."""
-        shape = tuple(shape)
-        dtype = xp.dtype(dtype)
-        nbytes = prod(shape) * dtype.itemsize
-        if nbytes < self.min_bytes or self._free_refs is None:
-            return xp.empty(shape, dtype)
-        key = (xp, shape, dtype)
-        with self._lock:
-            arrays = self._lists.get(key)
-            if arrays is None:
-                arrays = self._lists[key] = []
-            else:
-                self._lists.move_to_end(key)
-                for a in arrays:
-                    # The list and ``a`` are the only holders of a free array.
-                    if _refs(a) == self._free_refs:
-                        return a
-            a = xp.empty(shape, dtype)
-            if len(arrays) < self.per_key:
-                arrays.append(a)
-                self._bytes += nbytes
-                self._evict()
-            return a
-
-    def zeros(self, xp, shape, dtype):
-        """A zero-filled array of ``shape`` and ``dtype`` (C order), reused when possible."""
-        a = self.empty(xp, shape, dtype)
-        a.fill(0)
-        return a
-
-    def _evict(self) -> None:
-        while self._bytes > self.max_bytes and len(self._lists) > 1:
-            _, arrays = self._lists.popitem(last=False)
-            self._bytes -= sum(a.nbytes for a in arrays)
-
-    def clear(self) -> None:
-        """Forget every pooled array (arrays still in use stay valid)."""
-        with self._lock:
-            self._lists.clear()
-            self._bytes = 0
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes held by pooled arrays, in use or free."""
-        return self._bytes
-
-
-buffer_pool = BufferPool()
 
 
 def _axis_order(a) -> tuple:
@@ -171,15 +66,15 @@ class Context:
         self.saved_tensors = arrays
 
     def empty(self, shape, dtype):
-        """An uninitialised C-order array from the buffer pool (see :class:`BufferPool`)."""
-        return buffer_pool.empty(self.xp, shape, dtype)
+        """An uninitialised C-order array of ``shape`` and ``dtype``."""
+        return self.xp.empty(tuple(shape), dtype)
 
     def zeros(self, shape, dtype):
-        """A zero-filled C-order array from the buffer pool."""
-        return buffer_pool.zeros(self.xp, shape, dtype)
+        """A zero-filled C-order array of ``shape`` and ``dtype``."""
+        return self.xp.zeros(tuple(shape), dtype)
 
     def empty_like(self, x, shape=None, dtype=None):
-        """An uninitialised pooled array laid out in memory like ``x`` (same axis order by
+        """An uninitialised array laid out in memory like ``x`` (same axis order by
         stride), of ``x``'s shape and dtype or the given ones (same number of axes).
 
         Keeping the input's layout matters for conv nets: a conv output is an (N, C, H, W) view
@@ -189,10 +84,10 @@ class Context:
         shape = x.shape if shape is None else tuple(shape)
         dtype = x.dtype if dtype is None else dtype
         if x.ndim < 2 or x.flags.c_contiguous:
-            return buffer_pool.empty(self.xp, shape, dtype)
+            return self.xp.empty(shape, dtype)
         strides = x.strides
         order = sorted(range(x.ndim), key=lambda a: -abs(strides[a]))  # outermost axis first
-        buf = buffer_pool.empty(self.xp, tuple(shape[a] for a in order), dtype)
+        buf = self.xp.empty(tuple(shape[a] for a in order), dtype)
         inverse = [0] * x.ndim
         for i, a in enumerate(order):
             inverse[a] = i

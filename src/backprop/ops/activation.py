@@ -68,7 +68,7 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        # Into a pooled array in x's memory order (a conv's CHWN stays CHWN for the next layer).
+        # Into an array in x's memory order (a conv's CHWN stays CHWN for the next layer).
         y = ctx.xp.maximum(x, x.dtype.type(0), out=ctx.empty_like(x))
         ctx.save_for_backward(y)
         return y

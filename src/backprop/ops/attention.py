@@ -3,7 +3,7 @@
 Composed from matmul, mask, softmax, dropout and matmul primitives, eager NumPy would keep four or
 five (L, S) arrays alive for backward (scores, exponentials, probabilities, dropout mask, dropped
 probabilities) and make a Python call and a memory pass for each. Fused, the forward computes the
-scores into one pooled buffer, masks and normalises it in place, and keeps only that buffer (the
+scores into one buffer, masks and normalises it in place, and keeps only that buffer (the
 probabilities P) for backward, plus a boolean keep-mask when dropout is on.
 """
 

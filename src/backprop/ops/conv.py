@@ -28,12 +28,10 @@ vectorised over channels, positions and batch) into a zeroed padded buffer, with
 ``np.add.at``. The alternative, a full correlation of the
 zero-stuffed, padded ``gy`` with the flipped kernel through the same im2col path, builds a matrix
 O*KH*KW rows tall instead of C*KH*KW; on the benchmark shape (64, 20, 14, 14) -> 50 filters 5x5
-it measured 2.3x slower (17.9 ms against 7.9 ms for multiply + slice-adds; benchmarks/bench_nn.py
-re-measures both).
+it measured 2.3x slower (17.9 ms against 7.9 ms for multiply + slice-adds).
 
-Large buffers (the padded input, cols, the output, the gradients) come from the autograd buffer
-pool (``ctx.empty``): a training step reuses last step's memory instead of page-faulting in fresh
-25 MB arrays.
+Large buffers (the padded input, cols, the output, the gradients) come from ``ctx.empty``, in
+the memory order the next op reads.
 
 First-order gradients only.
 """
@@ -58,7 +56,7 @@ def _elem_strides(a):
 def padded_chwn(xp, x, pt, pb, pl, pr, empty=None):
     """x (N, C, H, W) -> zero-padded (C, H+pt+pb, W+pl+pr, N) (x's transposed view if unpadded).
 
-    ``empty(shape, dtype)`` allocates the padded buffer (a pooled one from an op's context);
+    ``empty(shape, dtype)`` allocates the padded buffer (an op's ``ctx.empty``);
     only its border is zeroed, the interior is overwritten.
     """
     xt = x.transpose(1, 2, 3, 0)
@@ -83,7 +81,7 @@ def im2col(xp, xpad, KH, KW, OH, OW, sh, sw, dh, dw, empty=None):
     """xpad (C, Hp, Wp, N) -> cols (C*KH*KW, OH*OW*N), rows in (c, kh, kw) order like w's.
 
     A view of xpad when the kernel is 1x1 at stride 1 over a contiguous input; otherwise a copy,
-    written into ``empty(shape, dtype)`` when given (a pooled buffer from an op's context).
+    written into ``empty(shape, dtype)`` when given (an op's ``ctx.empty``).
     """
     C, _, _, N = xpad.shape
     s0, s1, s2, s3 = _elem_strides(xpad)
@@ -102,7 +100,7 @@ def col2im(xp, gcols, shape, KH, KW, OH, OW, sh, sw, dh, dw, zeros=None):
 
     One strided slice-add per kernel tap; the taps overlap when the stride is below the kernel
     extent, which is why this accumulates rather than assigns. ``zeros(shape, dtype)`` allocates
-    the zeroed result (a pooled one from an op's context).
+    the zeroed result (an op's ``ctx.empty``).
     """
     C, Hp, Wp, N = shape
     g = gcols.reshape(C, KH, KW, OH, OW, N)
@@ -240,7 +238,7 @@ class Conv2d(Function):
             y = _forward_chunked(ctx, xpad, w, (KH, KW, OH, OW, sh, sw, dh, dw, G), nb)
             cols = None
         else:
-            # cols: (C*KH*KW, OH*OW*N), pooled: the biggest array of a conv net's step.
+            # cols: (C*KH*KW, OH*OW*N): the biggest array of a conv net's step.
             cols = im2col(xp, xpad, KH, KW, OH, OW, sh, sw, dh, dw, ctx.empty)
             y = ctx.empty((O, L), x.dtype)
             _multiply(xp, w, cols, G, y)
