@@ -401,6 +401,26 @@ def _new_search_dir(cfg) -> Path:
     return out_dir
 
 
+def cmd_export(args) -> int:
+    """``backprop export RUN_OR_CHECKPOINT model.onnx``: the run's model as an ONNX file."""
+    from . import onnx as bp_onnx
+
+    shape = tuple(args.input_shape) if args.input_shape else None
+    if not str(args.output).endswith(".onnx"):
+        raise UsageError(f"export: the output file must end in .onnx, got {args.output!r}")
+    try:
+        out = bp_onnx.export_checkpoint(
+            args.target, args.output, opset=args.opset, dynamic_batch=not args.static_batch,
+            input_shape=shape,
+        )  # fmt: skip
+    except ImportError as e:
+        raise UsageError(f"export needs onnx: pip install 'backprop[onnx]' ({e})") from e
+    except ValueError as e:
+        raise UsageError(f"export: {e}") from e
+    print(f"Wrote {out} (opset {args.opset}).")
+    return EXIT_OK
+
+
 def cmd_models(args) -> int:
     """``backprop models``: the zoo, with each model's input shape and first doc line."""
     names = models.list_models()
@@ -603,10 +623,29 @@ def _parser_summary(sub) -> None:
     )  # fmt: skip
 
 
+def _parser_export(sub) -> None:
+    sp = _subparser(
+        sub, "export", "a trained model as an ONNX file (checked by onnx's checker)",
+        "Export the model of a `backprop train` run (its best checkpoint, else its last) or of "
+        "a checkpoint file to ONNX, for ONNX Runtime and other serving runtimes. The file "
+        "records the training normalisation and class names in its metadata.\n\nExample:\n"
+        "  backprop export runs/digits model.onnx",
+        cmd_export,
+    )  # fmt: skip
+    sp.add_argument("target", metavar="RUN_OR_CHECKPOINT")
+    sp.add_argument("output", metavar="OUTPUT.onnx")
+    sp.add_argument("--opset", type=int, default=20, help="ONNX opset, 17 to 22 (default 20)")
+    sp.add_argument("--static-batch", action="store_true", help="a fixed batch axis instead of a dynamic one")
+    sp.add_argument(
+        "--input-shape", type=int, nargs="+", metavar="D",
+        help="per-example input shape, when the checkpoint does not record one",
+    )  # fmt: skip
+
+
 # One parser function per subcommand, in the order `backprop --help` lists them.
 _PARSERS = (
     _parser_train, _parser_resume, _parser_eval, _parser_predict, _parser_search,
-    _parser_models, _parser_summary,
+    _parser_export, _parser_models, _parser_summary,
 )  # fmt: skip
 
 

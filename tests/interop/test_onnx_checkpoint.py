@@ -50,3 +50,22 @@ def test_export_checkpoint_runs_in_onnxruntime(run_dir, tmp_path):
 def test_export_checkpoint_errors(tmp_path):
     with pytest.raises(FileNotFoundError):
         backprop.onnx.export_checkpoint(tmp_path / "nothing", tmp_path / "m.onnx")
+
+
+def test_cli_export_writes_a_file_onnxruntime_runs(run_dir, tmp_path):
+    from backprop.cli import main
+
+    out = tmp_path / "cli.onnx"
+    assert main(["export", str(run_dir), str(out)]) == 0
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    x = np.zeros((3, 1, 8, 8), np.float32)
+    assert session.run(None, {"input": x})[0].shape == (3, 10)
+
+
+def test_cli_export_errors(tmp_path, capsys):
+    from backprop.cli import main
+
+    assert main(["export", str(tmp_path / "nothing"), str(tmp_path / "m.onnx")]) == 1
+    assert main(["export", str(tmp_path), str(tmp_path / "m.txt")]) == 2
+    assert "must end in .onnx" in capsys.readouterr().err
+    assert not (tmp_path / "m.onnx").exists() and not (tmp_path / "m.txt").exists()
