@@ -22,6 +22,8 @@ NOT_EXPORTED = {
     "MaxUnpool1d": "needs PyTorch's flat max-pool indices, which ONNX MaxPool does not give",
     "MaxUnpool2d": "as MaxUnpool1d",
     "MaxUnpool3d": "as MaxUnpool1d",
+    "Unfold": "im2col has no ONNX operator (a gather of shifted slices); not a zoo layer",
+    "Fold": "no rule written yet: ONNX Col2Im (opset 18+) could express it; not a zoo layer",
 }
 
 
