@@ -22,20 +22,13 @@ import numpy as np
 
 import backprop
 from backprop import nn, optim
+from backprop.data.text import load_char_text, random_windows
 from backprop.models import CharRNN
 from backprop.nn.utils import clip_grad_norm_
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "output"
 TEXT = HERE / "data" / "poems.txt"
-
-
-def batches(ids: np.ndarray, batch: int, seq_len: int, rng: np.random.Generator):
-    """Random windows: inputs ids[s : s+T], targets ids[s+1 : s+T+1]."""
-    starts = rng.integers(0, len(ids) - seq_len - 1, size=batch)
-    x = np.stack([ids[s : s + seq_len] for s in starts])
-    y = np.stack([ids[s + 1 : s + seq_len + 1] for s in starts])
-    return backprop.tensor(x), backprop.tensor(y)
 
 
 def bits_per_char(model: CharRNN, ids: np.ndarray, seq_len: int) -> float:
@@ -66,16 +59,10 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
 
     backprop.manual_seed(0)
-    text = TEXT.read_text(encoding="utf-8")
-    vocab = sorted(set(text))
-    stoi = {c: i for i, c in enumerate(vocab)}
-    ids = np.array([stoi[c] for c in text], dtype=np.int64)
-    held_out = (np.arange(len(ids)) // 1000) % 10 == 9
-    train_ids, val_ids = ids[~held_out], ids[held_out]
-    # Add-one smoothing: a character unseen in training must not cost infinitely many bits.
-    freq = (np.bincount(train_ids, minlength=len(vocab)) + 1) / (len(train_ids) + len(vocab))
-    unigram = float(-np.mean(np.log2(freq[val_ids])))
-    print(f"text: {len(text):,} characters, vocabulary {len(vocab)}; unigram model on the "
+    corpus = load_char_text(TEXT)  # every tenth block of 1,000 characters held out
+    vocab, train_ids, val_ids = corpus.vocab, corpus.train_ids, corpus.val_ids
+    unigram = corpus.unigram_bits()
+    print(f"text: {len(corpus.text):,} characters, vocabulary {len(vocab)}; unigram model on the "
           f"held-out part: {unigram:.2f} bits/char")  # fmt: skip
 
     model = CharRNN(len(vocab), hidden_size=args.hidden, cell="lstm")
@@ -87,7 +74,7 @@ def main(argv=None) -> dict:
     start = time.perf_counter()
     every = max(args.steps // 10, 1)
     for step in range(1, args.steps + 1):
-        x, y = batches(train_ids, args.batch, args.seq_len, rng)
+        x, y = random_windows(train_ids, args.batch, args.seq_len, rng)
         logits, _ = model(x)
         loss = loss_fn(logits.reshape(-1, len(vocab)), y.reshape(-1))
         opt.zero_grad()
@@ -107,8 +94,8 @@ def main(argv=None) -> dict:
     samples = {}
     for temperature in (0.5, 0.8, 1.0):
         backprop.manual_seed(1)
-        out = model.sample([stoi[c] for c in prefix], args.sample, temperature=temperature)
-        samples[temperature] = prefix + "".join(vocab[i] for i in out)
+        out = model.sample(corpus.encode(prefix).tolist(), args.sample, temperature=temperature)
+        samples[temperature] = prefix + corpus.decode(out)
         print(f"--- temperature {temperature}\n{samples[temperature]}\n")
 
     if args.steps > 1:
