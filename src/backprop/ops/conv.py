@@ -23,12 +23,12 @@ and KH contiguous adds: on LeNet-5's second conv at batch 64, 1 thread, 13 ms ->
 graph is not retained, both of its buffers live in the (now spent) im2col buffer.
 
 Other convolutions (strided, dilated, grouped, unpadded with large kernels) use col2im of
-``w^T @ gy``: one multiply, then one strided slice-add per kernel tap (KH*KW of them, each
-vectorised over channels, positions and batch) into a zeroed padded buffer, with no
-``np.add.at``. The alternative, a full correlation of the
-zero-stuffed, padded ``gy`` with the flipped kernel through the same im2col path, builds a matrix
-O*KH*KW rows tall instead of C*KH*KW; on the benchmark shape (64, 20, 14, 14) -> 50 filters 5x5
-it measured 2.3x slower (17.9 ms against 7.9 ms for multiply + slice-adds).
+``w^T @ gy`` (``_input_grad_col2im``): one multiply, then one strided slice-add per kernel tap
+(KH*KW of them, each vectorised over channels, positions and batch) into a zeroed padded buffer,
+with no ``np.add.at``. The alternative, a full correlation of the zero-stuffed, padded ``gy``
+with the flipped kernel through the same im2col path, builds a matrix O*KH*KW rows tall instead
+of C*KH*KW; on the benchmark shape (64, 20, 14, 14) -> 50 filters 5x5 it measured 2.3x slower
+(17.9 ms against 7.9 ms for multiply + slice-adds).
 
 Large buffers (the padded input, cols, the output, the gradients) come from ``ctx.empty``, in
 the memory order the next op reads.
@@ -37,6 +37,8 @@ First-order gradients only.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from ..autograd.function import Function
 from . import register_op
@@ -112,7 +114,25 @@ def col2im(xp, gcols, shape, KH, KW, OH, OW, sh, sw, dh, dw, zeros=None):
     return gpad
 
 
-def _input_grad_rows(ctx, gyc, w, xshape, OH, OW, pt, pl, spare):
+class ConvGeometry(NamedTuple):
+    """What conv2d's backward needs to know of its forward (conv1d already given a unit height)."""
+
+    x_shape: tuple  # the input's (N, C, H, W)
+    pad_shape: tuple  # the padded input's (C, Hp, Wp, N)
+    KH: int  # kernel height and width
+    KW: int
+    OH: int  # output height and width
+    OW: int
+    sh: int  # strides
+    sw: int
+    dh: int  # dilations
+    dw: int
+    pt: int  # padding at the top and on the left (what the input gradient is cropped by)
+    pl: int
+    groups: int
+
+
+def _input_grad_rows(ctx, gyc, w, g: ConvGeometry, spare):
     """conv2d's input gradient at stride 1, dilation 1, one group (see the module docstring).
 
     gx[c, h, w] = sum_{o,i,j} w[o,c,i,j] gy[o, h + pt - i, w + pl - j], computed as
@@ -124,8 +144,9 @@ def _input_grad_rows(ctx, gyc, w, xshape, OH, OW, pt, pl, spare):
     Returns gx (N, C, H, W) as a view of (C, H, W, N) memory.
     """
     xp = ctx.xp
-    N, C, H, W = xshape
+    N, C, H, W = g.x_shape
     O, _, KH, KW = w.shape
+    OH, OW, pt, pl = g.OH, g.OW, g.pt, g.pl
     M = OH * W * N
     dt = gyc.dtype
     if spare is not None and spare.size >= (O * KW + KH * C) * M:
@@ -180,26 +201,90 @@ def _multiply(xp, w, cols, G, out):
         xp.matmul(w.reshape(G, O // G, ckk), cols.reshape(G, ckk, L), out=out.reshape(G, O // G, L))
 
 
-def _forward_chunked(ctx, xpad, w, geom, nb):
+def _forward_chunked(ctx, xpad, w, g: ConvGeometry, nb):
     """conv2d's product ``w @ cols`` built ``nb`` samples at a time -> y (O, OH*OW*N)."""
     xp = ctx.xp
-    KH, KW, OH, OW, sh, sw, dh, dw, G = geom
     N = xpad.shape[3]
     O = w.shape[0]
-    y = ctx.empty((O, OH, OW, N), xpad.dtype)
+    y = ctx.empty((O, g.OH, g.OW, N), xpad.dtype)
     for n0 in range(0, N, nb):
         n1 = min(N, n0 + nb)
-        cols = im2col(xp, xpad[..., n0:n1], KH, KW, OH, OW, sh, sw, dh, dw, ctx.empty)
-        yc = ctx.empty((O, OH * OW * (n1 - n0)), xpad.dtype)
-        _multiply(xp, w, cols, G, yc)
-        y[..., n0:n1] = yc.reshape(O, OH, OW, n1 - n0)
+        cols = _im2col_of(ctx, xpad[..., n0:n1], g)
+        yc = ctx.empty((O, g.OH * g.OW * (n1 - n0)), xpad.dtype)
+        _multiply(xp, w, cols, g.groups, yc)
+        y[..., n0:n1] = yc.reshape(O, g.OH, g.OW, n1 - n0)
         del cols, yc  # free for the next chunk to reuse
-    return y.reshape(O, OH * OW * N)
+    return y.reshape(O, g.OH * g.OW * N)
+
+
+def _im2col_of(ctx, xpad, g: ConvGeometry):
+    return im2col(ctx.xp, xpad, g.KH, g.KW, g.OH, g.OW, g.sh, g.sw, g.dh, g.dw, ctx.empty)
 
 
 def out_size(n, k, s, d, p_lo, p_hi):
     """Output length of a convolution along one axis."""
     return (n + p_lo + p_hi - d * (k - 1) - 1) // s + 1
+
+
+def _gy_rows(ctx, gy):
+    """gy (N, O, OH, OW) -> (O, OH*OW*N), the layout every gradient product reads.
+
+    Free when gy kept the forward output's layout (it came through relu or pooling); otherwise
+    one transposing copy, which every use then reads in order.
+    """
+    N, O, OH, OW = gy.shape
+    gyt = gy.transpose(1, 2, 3, 0)
+    if gyt.flags.c_contiguous:
+        return gyt.reshape(O, OH * OW * N)
+    gy2 = ctx.empty((O, OH * OW * N), gy.dtype)
+    ctx.xp.copyto(gy2.reshape(gyt.shape), gyt)
+    return gy2
+
+
+def _weight_grad(cols, gy2, g: ConvGeometry):
+    """gw (O, C/G, KH, KW) from cols (C*KH*KW, L) and gy2 (O, L)."""
+    O, L = gy2.shape
+    G = g.groups
+    C = g.x_shape[1]
+    # (cols @ gy^T)^T rather than gy @ cols^T: the same product, but BLAS runs it up to 2x faster
+    # when O is small (measured for LeNet's 6 and 16 filters), never slower.
+    if G == 1:
+        gw = (cols @ gy2.T).T
+    else:
+        ckk = C // G * g.KH * g.KW
+        gw = cols.reshape(G, ckk, L) @ gy2.reshape(G, O // G, L).transpose(0, 2, 1)
+        gw = gw.transpose(0, 2, 1)
+    return gw.reshape((O, C // G, g.KH, g.KW))
+
+
+def _row_split_pays(g: ConvGeometry) -> bool:
+    """Whether the input gradient is cheaper split by kernel rows than through col2im.
+
+    The row split needs stride 1, dilation 1 and one group, and multiplies over the input's width
+    W rather than the output's OW: a win for 'same' convolutions (W = OW), a loss past
+    W ~ 1.25 OW (measured: a tie at W = 1.5 OW, 40% slower at 2 OW), where col2im's slice-adds
+    are cheaper.
+    """
+    one = g.groups == g.sh == g.sw == g.dh == g.dw == 1
+    return one and 4 * g.x_shape[3] <= 5 * g.OW
+
+
+def _input_grad_col2im(ctx, gy2, w, g: ConvGeometry, spare):
+    """gx (N, C, H, W) = col2im(w^T @ gy): one multiply, then one strided slice-add per kernel
+    tap. ``spare``: a dead (C*KH*KW, L) buffer for ``w^T @ gy``, or None."""
+    xp = ctx.xp
+    N, C, H, W = g.x_shape
+    O, L = gy2.shape
+    G = g.groups
+    ckk = C // G * g.KH * g.KW
+    gcols = spare if spare is not None else ctx.empty((C * g.KH * g.KW, L), gy2.dtype)
+    if G == 1:
+        xp.matmul(w.reshape(O, ckk).T, gy2, out=gcols)
+    else:
+        wg = w.reshape(G, O // G, ckk).transpose(0, 2, 1)
+        xp.matmul(wg, gy2.reshape(G, O // G, L), out=gcols.reshape(G, ckk, L))
+    gpad = col2im(xp, gcols, g.pad_shape, g.KH, g.KW, g.OH, g.OW, g.sh, g.sw, g.dh, g.dw, ctx.zeros)
+    return gpad[:, g.pt : g.pt + H, g.pl : g.pl + W].transpose(3, 0, 1, 2)
 
 
 @register_op("conv2d")
@@ -223,28 +308,25 @@ class Conv2d(Function):
         sh, sw = stride
         dh, dw = dilation
         pt, pb, pl, pr = padding
-        G = groups
         OH = out_size(H, KH, sh, dh, pt, pb)
         OW = out_size(W, KW, sw, dw, pl, pr)
         xpad = padded_chwn(xp, x, pt, pb, pl, pr, ctx.empty)
-        L = OH * OW * N
+        g = ConvGeometry(x.shape, xpad.shape, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl, groups)
         nx, nw = ctx.needs_input_grad[:2]
         per_sample = C * KH * KW * OH * OW * x.itemsize  # bytes of cols per sample
         if not nw and N > 1 and per_sample * N > _CHUNK_BYTES:
             # No weight gradient to come (inference, frozen weights): cols need not outlive the
             # multiply, so build it a few samples at a time. LeNet-5's second conv at batch
             # 1,000 would otherwise unfold into 392 MB.
-            nb = max(1, _CHUNK_BYTES // per_sample)
-            y = _forward_chunked(ctx, xpad, w, (KH, KW, OH, OW, sh, sw, dh, dw, G), nb)
+            y = _forward_chunked(ctx, xpad, w, g, max(1, _CHUNK_BYTES // per_sample))
             cols = None
         else:
-            # cols: (C*KH*KW, OH*OW*N): the biggest array of a conv net's step.
-            cols = im2col(xp, xpad, KH, KW, OH, OW, sh, sw, dh, dw, ctx.empty)
-            y = ctx.empty((O, L), x.dtype)
-            _multiply(xp, w, cols, G, y)
+            cols = _im2col_of(ctx, xpad, g)  # (C*KH*KW, OH*OW*N): a conv net's biggest array
+            y = ctx.empty((O, OH * OW * N), x.dtype)
+            _multiply(xp, w, cols, groups, y)
         if b is not None:
             y += b[:, None]
-        ctx.geom = (x.shape, xpad.shape, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl, G)
+        ctx.geom = g
         ctx.save_for_backward(cols if nw else None, w if nx else None)
         # Whether cols is this op's own buffer (not a view of x), free to overwrite in backward.
         ctx.cols_owned = cols is not None and cols.base is None
@@ -253,59 +335,28 @@ class Conv2d(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        xp = ctx.xp
         cols, w = ctx.saved_tensors
-        (N, C, H, W), pshape, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl, G = ctx.geom
+        g = ctx.geom
         nx, nw, *nb = ctx.needs_input_grad
         if ctx.one_d:
             gy = gy[:, :, None, :]
-        O = gy.shape[1]
-        L = OH * OW * N
-        # gy2: (O, OH*OW*N). Free when gy kept this op's output layout (it came through relu or
-        # pooling); otherwise one transposing copy, which every use below then reads in order.
-        gyt = gy.transpose(1, 2, 3, 0)
-        if gyt.flags.c_contiguous:
-            gy2 = gyt.reshape(O, L)
-        else:
-            gy2 = ctx.empty((O, L), gy.dtype)
-            xp.copyto(gy2.reshape(gyt.shape), gyt)
+        gy2 = _gy_rows(ctx, gy)
         gx = gw = gb = None
         if nb and nb[0]:
             gb = gy2.sum(axis=1)
-        ckk = C // G * KH * KW
         if nw:
-            # (cols @ gy^T)^T rather than gy @ cols^T: the same product, but BLAS runs it up to
-            # 2x faster when O is small (measured for LeNet's 6 and 16 filters), never slower.
-            if G == 1:
-                gw = (cols @ gy2.T).T
-            else:
-                gw = cols.reshape(G, ckk, L) @ gy2.reshape(G, O // G, L).transpose(0, 2, 1)
-                gw = gw.transpose(0, 2, 1)
-            gw = gw.reshape((O, C // G, KH, KW))
-            if ctx.one_d:
-                gw = gw[:, :, 0, :]
+            gw = _weight_grad(cols, gy2, g)
         if nx:
             # On the graph's last backward, once gw is made, cols' buffer is free to hold the
             # input gradient's temporaries (one 25 MB buffer fewer at peak for LeNet-5's second
             # conv at batch 64).
             spare = cols if cols is not None and ctx.cols_owned and ctx.last_backward else None
-            # The row split multiplies over the input's width W rather than the output's OW:
-            # a win for 'same' convolutions (W = OW), a loss past W ~ 1.25 OW (measured: a tie at
-            # W = 1.5 OW, 40% slower at 2 OW), where col2im's slice-adds are cheaper.
-            if G == 1 and sh == sw == dh == dw == 1 and 4 * W <= 5 * OW:
-                gyc = gy2.reshape(O, OH, OW, N)  # contiguous, whatever gy's layout was
-                gx = _input_grad_rows(ctx, gyc, w, (N, C, H, W), OH, OW, pt, pl, spare)
-                if ctx.one_d:
-                    gx = gx[:, :, 0, :]
-                return gx, gw, gb
-            gcols = spare if spare is not None else ctx.empty((C * KH * KW, L), gy.dtype)
-            if G == 1:
-                xp.matmul(w.reshape(O, ckk).T, gy2, out=gcols)
+            if _row_split_pays(g):
+                gyc = gy2.reshape(gy.shape[1], g.OH, g.OW, g.x_shape[0])  # contiguous
+                gx = _input_grad_rows(ctx, gyc, w, g, spare)
             else:
-                wg = w.reshape(G, O // G, ckk).transpose(0, 2, 1)
-                xp.matmul(wg, gy2.reshape(G, O // G, L), out=gcols.reshape(G, ckk, L))
-            gpad = col2im(xp, gcols, pshape, KH, KW, OH, OW, sh, sw, dh, dw, ctx.zeros)
-            gx = gpad[:, pt : pt + H, pl : pl + W].transpose(3, 0, 1, 2)
-            if ctx.one_d:
-                gx = gx[:, :, 0, :]
+                gx = _input_grad_col2im(ctx, gy2, w, g, spare)
+        if ctx.one_d:
+            gx = None if gx is None else gx[:, :, 0, :]
+            gw = None if gw is None else gw[:, :, 0, :]
         return gx, gw, gb
