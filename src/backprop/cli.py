@@ -103,6 +103,10 @@ def _report_run(result, run_dir: Path | None) -> None:
             else ""
         )
         line = f"Test accuracy: {_pct(t['accuracy'])}" if "accuracy" in t else "Test"
+        line += "".join(  # the other scalar metrics (bits_per_token, mae, ...)
+            f", {k} {v:.4f}" for k, v in t.items()
+            if k not in ("loss", "accuracy", "macro_f1") and isinstance(v, float)
+        )  # fmt: skip
         print(f"{line}, loss {t['loss']:.4f}{which}")
     print(f"Time: {result.seconds:.1f}s")
     if run_dir is not None:
@@ -635,7 +639,9 @@ def _parser_export(sub) -> None:
     sp.add_argument("target", metavar="RUN_OR_CHECKPOINT")
     sp.add_argument("output", metavar="OUTPUT.onnx")
     sp.add_argument("--opset", type=int, default=20, help="ONNX opset, 17 to 22 (default 20)")
-    sp.add_argument("--static-batch", action="store_true", help="a fixed batch axis instead of a dynamic one")
+    sp.add_argument(
+        "--static-batch", action="store_true", help="a fixed batch axis instead of a dynamic one"
+    )
     sp.add_argument(
         "--input-shape", type=int, nargs="+", metavar="D",
         help="per-example input shape, when the checkpoint does not record one",

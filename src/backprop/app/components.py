@@ -29,7 +29,7 @@ from ..data import augment as A
 from ..optim import lr_scheduler as S
 from .registry import Registry
 
-__all__ = ["OPTIMIZERS", "SCHEDULERS", "LOSSES", "AUGMENTATIONS"]
+__all__ = ["OPTIMIZERS", "SCHEDULERS", "LOSSES", "AUGMENTATIONS", "TokenCrossEntropyLoss"]
 
 # Each optimiser is built as cls(model.parameters(), lr=cfg.optimizer.lr, **options).
 OPTIMIZERS = Registry("optimizer")
@@ -55,12 +55,24 @@ SCHEDULERS.register(
     epoch_only=True,
 )  # fmt: skip
 
+
+class TokenCrossEntropyLoss(nn.CrossEntropyLoss):
+    """Cross-entropy of a language model's logits ``(N, T, V)`` (class dimension last, as a
+    GPT returns them) against token ids ``(N, T)``: PyTorch users write it as
+    ``F.cross_entropy(logits.view(-1, V), y.view(-1))``, which is what this does."""
+
+    def forward(self, input, target):
+        return super().forward(input.reshape(-1, input.shape[-1]), target.reshape(-1))
+
+
 # Each loss is built as cls(**options) and called as loss(model(x), y).
 LOSSES = Registry("loss")
 LOSSES.register("cross_entropy", nn.CrossEntropyLoss, summary="softmax cross-entropy on logits",
                 classifier=True)  # fmt: skip
 LOSSES.register("nll", nn.NLLLoss, summary="negative log-likelihood of log-probabilities",
                 classifier=True)  # fmt: skip
+LOSSES.register("token_cross_entropy", TokenCrossEntropyLoss,
+                summary="cross-entropy of language-model logits (N, T, V)")  # fmt: skip
 LOSSES.register("mse", nn.MSELoss, summary="mean squared error")
 LOSSES.register("l1", nn.L1Loss, summary="mean absolute error")
 LOSSES.register("huber", nn.HuberLoss, summary="Huber loss (quadratic near 0, then linear)")

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import data as D
 from ..data.datasets.toy import TOY_DATASETS
+from ..data.text import TextWindows, load_char_text
 from .registry import Registry
 
 __all__ = ["DATASETS", "DatasetParts", "DatasetSection", "default_mnist_root", "project_root"]
@@ -127,4 +128,33 @@ for _name in TOY_DATASETS:
     DATASETS.register(
         _name, _toy, options={"n": 1000, "noise": 0.2, "test_fraction": 0.2}, files=False,
         summary=f"2-D toy problem ({_name})",
+    )  # fmt: skip
+
+
+def default_text_path() -> Path | None:
+    """``examples/data/poems.txt`` of the source checkout, when there is one."""
+    root = project_root()
+    path = None if root is None else root / "examples" / "data" / "poems.txt"
+    return path if path is not None and path.is_file() else None
+
+
+@DATASETS.register(
+    "text", options={"path": "", "block": 64}, files=True, stratify=False, normalize=False,
+    summary="characters of a text file as next-character windows (default: examples' poems)",
+)  # fmt: skip
+def _text(d: DatasetSection) -> DatasetParts:
+    """Windows of ``block`` characters (inputs and the targets one character ahead) for a
+    language model such as ``gpt``. The held-out part (every tenth block of 1,000 characters,
+    as in examples/char_lm.py and gpt_char.py) is the test set; the classes are the alphabet.
+    Windows do not overlap, so the validation split the runner takes off the training windows
+    shares no input character with them."""
+    given = d.options.get("path", "")
+    path = Path(given).expanduser() if given else default_text_path()
+    if path is None:
+        raise FileNotFoundError("dataset text: set dataset.path to a UTF-8 text file")
+    block = d.options.get("block", 64)
+    corpus = load_char_text(path)
+    return DatasetParts(
+        TextWindows(corpus.train_ids, block), TextWindows(corpus.val_ids, block),
+        list(corpus.vocab), None,
     )  # fmt: skip

@@ -140,9 +140,12 @@ def build_data(cfg: Config, *, overfit: int | None = None) -> DataBundle:
     """
     d = cfg.dataset
     full, test, classes, raw_max = _base_datasets(cfg)
+    facts = DATASETS.get(d.name, "dataset.name").info  # stratify / normalize: False for text
     gen = np.random.default_rng(d.split_seed)
     if d.val_fraction > 0 and overfit is None:
-        train_part, val_part = D.train_val_split(full, d.val_fraction, generator=gen)
+        train_part, val_part = D.train_val_split(
+            full, d.val_fraction, stratify=facts.get("stratify", True), generator=gen
+        )
     else:
         train_part, val_part = full, None
     if overfit is not None:
@@ -157,7 +160,7 @@ def build_data(cfg: Config, *, overfit: int | None = None) -> DataBundle:
         train_part = D.Subset(train_part, np.arange(min(d.limit, len(train_part))))
     mean = std = None
     eval_tf = None
-    if d.normalize:
+    if d.normalize and facts.get("normalize", True):  # token ids are not normalised
         mean, std = T.compute_mean_std(train_part, per="channel")
         eval_tf = T.Normalize(mean, std)
     augment = [] if overfit is not None else _augmentation(cfg)
@@ -218,7 +221,8 @@ def build_model(cfg: Config, info: dict, options: dict | None = None):
         model = models.get_model(cfg.model.name, **opts)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"model ({cfg.model.name}): {e}") from None
-    x = Tensor._make(np.zeros((2, *info["input_shape"]), np.float32), False, None)
+    dtype = getattr(model, "input_dtype", np.float32)  # int64 ids for a language model
+    x = Tensor._make(np.zeros((2, *info["input_shape"]), dtype), False, None)
     model.eval()
     try:
         with no_grad():

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tensor import Tensor
+from .dataset import Dataset
 
-__all__ = ["CharText", "load_char_text", "split_held_out", "random_windows"]
+__all__ = ["CharText", "TextWindows", "load_char_text", "split_held_out", "random_windows"]
 
 
 @dataclass(frozen=True)
@@ -126,3 +127,55 @@ def random_windows(
     x = ids[starts[:, None] + offsets]  # (batch, seq_len), one gather
     y = ids[starts[:, None] + offsets + 1]
     return Tensor(x.astype(np.int64)), Tensor(y.astype(np.int64))
+
+
+class TextWindows(Dataset):
+    """Consecutive windows of an id sequence as a dataset, for next-token training with a
+    :class:`~backprop.data.DataLoader` (what ``backprop train`` reads for a language model).
+
+    Item ``i`` is ``(x, y)``, int64 ``(block,)`` each: ``x = ids[s : s + block]`` and
+    ``y = ids[s + 1 : s + block + 1]`` with ``s = i * stride``. With ``stride = block`` (the
+    default) no two windows share an input character, so a random split of the windows into
+    training and validation parts does not leak text from one to the other.
+
+    Args:
+        ids: the text as ids, 1-D integers.
+        block: the window length (a model's context).
+        stride: the distance between window starts (default ``block``).
+    """
+
+    def __init__(self, ids, block: int, stride: int | None = None) -> None:
+        stride = block if stride is None else stride
+        for name, v in (("block", block), ("stride", stride)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"TextWindows: {name} must be a positive int, got {v!r}")
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(f"TextWindows: ids must be 1-D integers, got {ids.dtype} {ids.shape}")
+        if len(ids) < block + 1:
+            raise ValueError(
+                f"TextWindows: {len(ids)} ids make no window of block = {block} (need "
+                f"block + 1 for the shifted targets)"
+            )
+        self.ids, self.block, self.stride = ids.astype(np.int64, copy=False), int(block), stride
+        self._offsets = np.arange(self.block)
+
+    def __len__(self) -> int:
+        return (len(self.ids) - self.block - 1) // self.stride + 1
+
+    def __getitem__(self, index: int):
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"TextWindows: index {index} out of range for {n} windows")
+        s = (index % n) * self.stride
+        return self.ids[s : s + self.block], self.ids[s + 1 : s + self.block + 1]
+
+    @property
+    def supports_batching(self) -> bool:
+        return True
+
+    def get_batch(self, indices: np.ndarray):
+        """``(x, y)`` int64 ``(len(indices), block)``: one gather each."""
+        starts = (np.asarray(indices, dtype=np.int64) % len(self)) * self.stride
+        where = starts[:, None] + self._offsets
+        return self.ids[where], self.ids[where + 1]

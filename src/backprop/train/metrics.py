@@ -6,6 +6,10 @@ for everything seen with ``compute()``, so an epoch's accuracy is exact however 
 batched.
 Streaming metrics keep only sums and counts (a confusion matrix at most), never the outputs.
 
+Language-model outputs are logits ``(N, T, V)`` over a vocabulary, class dimension last (how a
+GPT returns them), against token ids ``(N, T)``: :class:`TokenAccuracy` and :class:`BitsPerToken`
+(the held-out loss in bits; bits per character for a character model).
+
 Classification outputs are logits or probabilities, ``(N, C)`` (or ``(N, C, d1, ...)`` with targets
 ``(N, d1, ...)``, PyTorch's layout); the prediction is the arg-max over the class dimension. A
 binary output of the same shape as its 0/1 target is thresholded (at 0, for logits, by default).
@@ -37,6 +41,8 @@ __all__ = [
     "PrecisionRecallF1",
     "MeanAbsoluteError",
     "MeanSquaredError",
+    "TokenAccuracy",
+    "BitsPerToken",
     "accuracy",
     "top_k_accuracy",
     "confusion_matrix",
@@ -338,6 +344,48 @@ class PrecisionRecallF1(ConfusionMatrix):
         return precision_recall_f1(self.matrix, self.average)
 
 
+def _token_scores(output, target, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """(scores (M, V), ids (M,)) from logits ``(..., V)`` and ids ``(...)``."""
+    out, tgt = _np(output), _np(target)
+    if out.shape[:-1] != tgt.shape or out.ndim < 2:
+        raise ValueError(
+            f"{where}: expected logits (..., V) with token ids of the leading shape, got "
+            f"{out.shape} and {tgt.shape}"
+        )
+    if not np.issubdtype(tgt.dtype, np.integer):
+        raise TypeError(f"{where}: token ids must be integers, got {tgt.dtype}")
+    return out.reshape(-1, out.shape[-1]), tgt.reshape(-1)
+
+
+class TokenAccuracy(Metric):
+    """The fraction of positions whose most likely next token is the target: logits
+    ``(..., V)`` (class dimension last) against ids ``(...)``."""
+
+    name = "token_accuracy"
+
+    def update(self, output, target) -> None:
+        scores, ids = _token_scores(output, target, "TokenAccuracy")
+        self.total += float((scores.argmax(axis=1) == ids).sum())
+        self.count += int(ids.size)
+
+
+class BitsPerToken(Metric):
+    """The mean negative log2-likelihood of the targets, from logits ``(..., V)`` and ids
+    ``(...)``: the cross-entropy in bits (bits per character for a character model), computed
+    in float64 with a stable log-sum-exp."""
+
+    name = "bits_per_token"
+    higher_is_better = False
+
+    def update(self, output, target) -> None:
+        scores, ids = _token_scores(output, target, "BitsPerToken")
+        z = scores.astype(np.float64)
+        z -= z.max(axis=1, keepdims=True)
+        nll = np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(ids)), ids]
+        self.total += float(nll.sum() / np.log(2.0))
+        self.count += int(ids.size)
+
+
 # ---------------------------------------------------------------------------------- by name
 # name -> (factory(num_classes) -> Metric, aliases); the order is the order error messages list.
 _METRICS: dict[str, Callable[[int | None], Metric]] = {}
@@ -376,6 +424,8 @@ register_metric("top5_accuracy", lambda num_classes: TopKAccuracy(5))
 register_metric("mae", lambda num_classes: MeanAbsoluteError(), "mean_absolute_error")
 register_metric("mse", lambda num_classes: MeanSquaredError(), "mean_squared_error")
 register_metric("f1", _f1, "precision_recall_f1")
+register_metric("token_accuracy", lambda num_classes: TokenAccuracy())
+register_metric("bits_per_token", lambda num_classes: BitsPerToken(), "bits_per_char")
 METRIC_NAMES = tuple(_METRICS)
 
 
