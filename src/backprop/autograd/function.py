@@ -205,7 +205,7 @@ class Function:
         y = cls.forward(ctx, *arrays, **attrs)
         if _anomaly_hook is not None:
             _anomaly_hook("forward", cls, y)
-        if type(y) is tuple:  # pragma: no cover - an op bug
+        if type(y) is tuple:  # an op bug
             # Multi-output ops (split, chunk, max with indices...) are written as several
             # single-output ops, so that every graph node has exactly one output.
             raise TypeError(f"{cls.__name__}.forward returned a tuple; an op has one output")

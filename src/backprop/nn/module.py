@@ -86,7 +86,6 @@ class Module:
     """
 
     training: bool
-    _version: int = 1
 
     def __init__(self) -> None:
         # object.__setattr__: our own __setattr__ needs these dicts to exist already.
@@ -502,9 +501,6 @@ class Module:
                     destination[dot + k] = b if keep_vars else b.detach()
         return destination
 
-    def _state_targets(self) -> OrderedDict[str, Tensor]:
-        return self.state_dict(keep_vars=True)
-
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy parameters and buffers from ``state_dict`` into this module, in place.
 
@@ -521,7 +517,7 @@ class Module:
         """
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"load_state_dict: expected a mapping, got {type(state_dict).__name__}")
-        targets = self._state_targets()
+        targets = self.state_dict(keep_vars=True)  # the Parameters and buffers themselves
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict.keys() if k not in targets]
         errors = []
