@@ -19,7 +19,7 @@ path (a flat copy of it would not be written back).
 
 Measured (numba 0.68.1, NumPy 2.4, PyTorch 2.13 CPU in a separate process, 2 shared cores of a
 loaded machine, so medians of 300 steps and of 3+ runs; one step of the 978,442 float32 parameters
-of ``benchmarks/bench_optim.py``, 8 tensors):
+of the ``sgd``/``adam`` workloads in ``benchmarks/workloads.py``, 8 tensors):
 
 =================  ==========  ==========  ==========================
 step               numba       NumPy       torch (foreach=False/True)
