@@ -11,10 +11,6 @@ from . import register_op
 from ._util import unbroadcast
 
 
-def _shape(a):
-    return a.shape
-
-
 def torch_sign(xp, x):
     """sign(x) as PyTorch's: -1, 0 or 1, and 0 (not NaN) for NaN."""
     s = xp.asarray(xp.sign(x))  # (a 0-d input gives a NumPy scalar, which copyto refuses)
@@ -330,9 +326,9 @@ def _minmax_backward(ctx, gy, larger: bool):
     zero = gy.dtype.type(0)
     ga = gb = None
     if na:
-        ga = unbroadcast(xp.where(ties, half, xp.where(a_loses, zero, gy)), _shape(a))
+        ga = unbroadcast(xp.where(ties, half, xp.where(a_loses, zero, gy)), a.shape)
     if nb:
-        gb = unbroadcast(xp.where(ties, half, xp.where(b_loses, zero, gy)), _shape(b))
+        gb = unbroadcast(xp.where(ties, half, xp.where(b_loses, zero, gy)), b.shape)
     return ga, gb
 
 
