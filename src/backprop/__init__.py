@@ -10,6 +10,8 @@ tensor([2., 4., 6.])
 
 from __future__ import annotations
 
+from . import threads as threads  # isort: skip  (before NumPy: it sets OpenBLAS's spin time)
+
 import numpy as _np
 
 from . import backend, cuda, nn, random

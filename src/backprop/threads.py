@@ -12,7 +12,22 @@ spinning soon after a kernel (see ``backend.kernels``) so as not to take the BLA
 
 from __future__ import annotations
 
-__all__ = ["set_num_threads", "get_num_threads"]
+import os
+import sys
+
+__all__ = ["set_num_threads", "get_num_threads", "BLAS_WORKERS_SPIN"]
+
+# OpenBLAS's idle workers spin for 2^28 cycles (~0.1 s) after every matrix product, on the cores
+# that the next compiled kernel's threads (numba's OpenMP workers) need: measured on 2 cores, the
+# AdamW step of a small GPT took 29 ms right after backward instead of 1.6 ms, and a
+# multi-threaded launch waited ~0.5 ms for its worker. OPENBLAS_THREAD_TIMEOUT=4 (16 cycles, the
+# minimum) puts them to sleep at once; no cost to the products was measurable (10 MLP-sized
+# GEMMs back to back, within the noise). OpenBLAS reads it when NumPy loads it, so it can be set
+# here only while NumPy is not imported yet (``import backprop`` first, or export it yourself).
+# Otherwise the workers may spin, and the compiled kernels run on one thread (BLAS_WORKERS_SPIN).
+if "numpy" not in sys.modules:
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+BLAS_WORKERS_SPIN = int(os.environ.get("OPENBLAS_THREAD_TIMEOUT", "28") or 28) > 16
 
 _limiter = None
 

@@ -63,6 +63,8 @@ from types import ModuleType
 
 import numpy as np
 
+from ..threads import BLAS_WORKERS_SPIN
+
 __all__ = [
     "Kernel",
     "Scratch",
@@ -360,7 +362,9 @@ def _launch(nk: ModuleType, fn: Callable, *args):
     # numba's thread count is per calling thread, and one launch at a time: with GNU OpenMP the
     # workers are shared; with the workqueue layer a second launch would abort.
     with _launch_lock:
-        want = min(get_num_threads(), nk.MAX_THREADS)
+        # One thread while OpenBLAS's workers may still spin on the other cores after a product
+        # (NumPy imported before backprop: see backprop.threads): a second thread would wait.
+        want = 1 if BLAS_WORKERS_SPIN else min(get_num_threads(), nk.MAX_THREADS)
         if nk.numba.get_num_threads() != want:
             nk.numba.set_num_threads(want)
         result = fn(*args)
