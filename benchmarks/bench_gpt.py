@@ -122,6 +122,8 @@ def torch_gpt(torch, cfg: dict):
 def build(lib: str, threads: int, cfg: dict, fresh: bool = True):
     """(training step, initial loss, version) for ``lib``; imports only that library.
     ``fresh=False`` (a test calling this in its own process) leaves torch's inter-op pool."""
+    if lib == "backprop":
+        import backprop  # before NumPy, as a script would: see backprop.threads
     import numpy as np
 
     data = windows(cfg, 16)

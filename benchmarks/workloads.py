@@ -25,7 +25,12 @@ import sys
 import time
 import zlib
 
-import numpy as np
+# backprop's child imports backprop before NumPy, as a script starting with `import backprop`
+# does: backprop.threads shortens OpenBLAS's idle spinning, which only works before NumPy loads.
+if __name__ == "__main__" and '"backprop"' in "".join(sys.argv[1:2]):
+    import backprop  # noqa: F401
+
+import numpy as np  # noqa: E402
 
 # --------------------------------------------------------------------------- shapes and flops
 MLP_WIDTHS = (784, 512, 256, 10)
