@@ -69,27 +69,86 @@ def pow(input, exponent) -> Tensor:
 
 
 def neg(input: Tensor) -> Tensor:
+    """``-input``, elementwise.
+
+    Shape:
+        input: any shape; the output has its shape and dtype.
+    """
     return E.Neg.apply(input)
 
 
-def _unary_float(op, name):
-    def f(input: Tensor) -> Tensor:
-        input = as_tensor(input, name)
-        if not np.issubdtype(input.dtype, np.floating):
-            input = input.float()
-        return op.apply(input)
-
-    f.__name__ = name
-    f.__doc__ = f"Elementwise ``{name}``; integer inputs are promoted to float32. {op.__doc__}"
-    return f
+def _float_input(input, op: str) -> Tensor:
+    """``input`` as a Tensor of a float dtype: integer and bool tensors are promoted to float32."""
+    input = as_tensor(input, op)
+    if not np.issubdtype(input.dtype, np.floating):
+        input = input.float()
+    return input
 
 
-exp = _unary_float(E.Exp, "exp")
-log = _unary_float(E.Log, "log")
-log1p = _unary_float(E.Log1p, "log1p")
-sqrt = _unary_float(E.Sqrt, "sqrt")
-sin = _unary_float(E.Sin, "sin")
-cos = _unary_float(E.Cos, "cos")
+def exp(input: Tensor) -> Tensor:
+    """``e ** input``, elementwise; integer inputs are promoted to float32.
+
+    ``y = exp(x);  gx = gy * y``.
+
+    Shape:
+        input: any shape; the output has its shape.
+    """
+    return E.Exp.apply(_float_input(input, "exp"))
+
+
+def log(input: Tensor) -> Tensor:
+    """The natural logarithm, elementwise; integer inputs are promoted to float32.
+
+    ``y = log(x);  gx = gy / x``. ``log(0)`` is ``-inf``, a negative input gives ``nan``.
+
+    Shape:
+        input: any shape; the output has its shape.
+    """
+    return E.Log.apply(_float_input(input, "log"))
+
+
+def log1p(input: Tensor) -> Tensor:
+    """``log(1 + input)``, accurate for small ``input``; integer inputs are promoted to float32.
+
+    ``y = log(1 + x);  gx = gy / (1 + x)``.
+
+    Shape:
+        input: any shape; the output has its shape.
+    """
+    return E.Log1p.apply(_float_input(input, "log1p"))
+
+
+def sqrt(input: Tensor) -> Tensor:
+    """The square root, elementwise; integer inputs are promoted to float32.
+
+    ``y = sqrt(x);  gx = gy / (2 y)`` (``inf`` at 0, as in PyTorch).
+
+    Shape:
+        input: any shape; the output has its shape.
+    """
+    return E.Sqrt.apply(_float_input(input, "sqrt"))
+
+
+def sin(input: Tensor) -> Tensor:
+    """The sine (radians), elementwise; integer inputs are promoted to float32.
+
+    ``y = sin(x);  gx = gy * cos(x)``.
+
+    Shape:
+        input: any shape; the output has its shape.
+    """
+    return E.Sin.apply(_float_input(input, "sin"))
+
+
+def cos(input: Tensor) -> Tensor:
+    """The cosine (radians), elementwise; integer inputs are promoted to float32.
+
+    ``y = cos(x);  gx = -gy * sin(x)``.
+
+    Shape:
+        input: any shape; the output has its shape.
+    """
+    return E.Cos.apply(_float_input(input, "cos"))
 
 
 def rsqrt(input: Tensor) -> Tensor:
@@ -166,41 +225,98 @@ def where(condition, input, other) -> Tensor:
     return E.Where.apply(cond, a, b)
 
 
-def _compare(ufunc, name):
-    def f(input, other) -> Tensor:
-        a, b = operands(input, other, name)
-        da = a.data if isinstance(a, Tensor) else a
-        db = b.data if isinstance(b, Tensor) else b
-        return Tensor._make(np.asarray(ufunc(da, db)), False, None)
-
-    f.__name__ = name
-    f.__doc__ = f"Elementwise ``{name}`` comparison, broadcasting; a bool tensor without gradient."
-    return f
+def _compare(ufunc, input, other, op: str) -> Tensor:
+    """``ufunc(input, other)`` on the promoted operands (either may be a Python number; their
+    shapes must broadcast together), as a bool tensor without gradient."""
+    a, b = operands(input, other, op)
+    da = a.data if isinstance(a, Tensor) else a
+    db = b.data if isinstance(b, Tensor) else b
+    return Tensor._make(np.asarray(ufunc(da, db)), False, None)
 
 
-eq = _compare(np.equal, "eq")
-ne = _compare(np.not_equal, "ne")
-lt = _compare(np.less, "lt")
-le = _compare(np.less_equal, "le")
-gt = _compare(np.greater, "gt")
-ge = _compare(np.greater_equal, "ge")
-logical_and = _compare(np.logical_and, "logical_and")
-logical_or = _compare(np.logical_or, "logical_or")
+def eq(input, other) -> Tensor:
+    """``input == other``: a bool tensor (no gradient) of the operands' broadcast shape.
+
+    NaN equals nothing, itself included (IEEE 754, as in PyTorch)."""
+    return _compare(np.equal, input, other, "eq")
 
 
-def _predicate(ufunc, name):
-    def f(input: Tensor) -> Tensor:
-        return Tensor._make(np.asarray(ufunc(as_tensor(input, name).data)), False, None)
-
-    f.__name__ = name
-    f.__doc__ = f"Elementwise ``{name}``; a bool tensor without gradient."
-    return f
+def ne(input, other) -> Tensor:
+    """``input != other``: a bool tensor (no gradient) of the operands' broadcast shape; true
+    wherever either operand is NaN."""
+    return _compare(np.not_equal, input, other, "ne")
 
 
-isnan = _predicate(np.isnan, "isnan")
-isinf = _predicate(np.isinf, "isinf")
-isfinite = _predicate(np.isfinite, "isfinite")
-logical_not = _predicate(np.logical_not, "logical_not")
+def lt(input, other) -> Tensor:
+    """``input < other``: a bool tensor (no gradient) of the operands' broadcast shape."""
+    return _compare(np.less, input, other, "lt")
+
+
+def le(input, other) -> Tensor:
+    """``input <= other``: a bool tensor (no gradient) of the operands' broadcast shape.
+
+    Like :func:`lt`, :func:`gt` and :func:`ge`, false wherever either operand is NaN."""
+    return _compare(np.less_equal, input, other, "le")
+
+
+def gt(input, other) -> Tensor:
+    """``input > other``: a bool tensor (no gradient) of the operands' broadcast shape."""
+    return _compare(np.greater, input, other, "gt")
+
+
+def ge(input, other) -> Tensor:
+    """``input >= other``: a bool tensor (no gradient) of the operands' broadcast shape."""
+    return _compare(np.greater_equal, input, other, "ge")
+
+
+def logical_and(input, other) -> Tensor:
+    """``input and other`` elementwise, any dtype (nonzero is true): a bool tensor (no gradient)
+    of the operands' broadcast shape."""
+    return _compare(np.logical_and, input, other, "logical_and")
+
+
+def logical_or(input, other) -> Tensor:
+    """``input or other`` elementwise, any dtype (nonzero is true): a bool tensor (no gradient)
+    of the operands' broadcast shape.
+
+    Example:
+        >>> backprop.logical_or(backprop.tensor([0, 2, 0]), backprop.tensor([0.0, 0.0, 0.5]))
+        tensor([False,  True,  True])
+    """
+    return _compare(np.logical_or, input, other, "logical_or")
+
+
+def _predicate(ufunc, input, op: str) -> Tensor:
+    """``ufunc(input)`` as a bool tensor without gradient."""
+    return Tensor._make(np.asarray(ufunc(as_tensor(input, op).data)), False, None)
+
+
+def isnan(input: Tensor) -> Tensor:
+    """Whether each element is NaN: a bool tensor (no gradient) of ``input``'s shape."""
+    return _predicate(np.isnan, input, "isnan")
+
+
+def isinf(input: Tensor) -> Tensor:
+    """Whether each element is ``inf`` or ``-inf``: a bool tensor (no gradient) of ``input``'s
+    shape; always false for an integer tensor."""
+    return _predicate(np.isinf, input, "isinf")
+
+
+def isfinite(input: Tensor) -> Tensor:
+    """Whether each element is neither NaN nor infinite: a bool tensor (no gradient) of
+    ``input``'s shape.
+
+    Example:
+        >>> backprop.isfinite(backprop.tensor([1.0, float("inf"), float("nan")]))
+        tensor([ True, False, False])
+    """
+    return _predicate(np.isfinite, input, "isfinite")
+
+
+def logical_not(input: Tensor) -> Tensor:
+    """``not input`` elementwise, any dtype (zero becomes true): a bool tensor (no gradient) of
+    ``input``'s shape."""
+    return _predicate(np.logical_not, input, "logical_not")
 
 
 def allclose(input: Tensor, other: Tensor, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
