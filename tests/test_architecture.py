@@ -44,9 +44,6 @@ ROOT = "__init__"  # backprop/__init__.py: the facade, which may import any laye
 # list cannot outlive the code it excuses.
 ALLOWED: dict[tuple[str, str], str] = {
     ("autograd/gradcheck.py", "tensor"): "gradcheck builds the Tensors it perturbs",
-    # The `backprop export` command's function rebuilds a run's model from its config; it is
-    # application code and belongs in app/ (then this line goes).
-    ("onnx/checkpoint.py", "app"): "export_checkpoint reads a run through app.runner",
 }
 # Names any layer may import from the package root (``from .. import __version__``).
 ROOT_NAMES = {"__version__"}

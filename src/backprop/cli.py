@@ -407,13 +407,13 @@ def _new_search_dir(cfg) -> Path:
 
 def cmd_export(args) -> int:
     """``backprop export RUN_OR_CHECKPOINT model.onnx``: the run's model as an ONNX file."""
-    from . import onnx as bp_onnx
+    from .app.export import export_checkpoint
 
     shape = tuple(args.input_shape) if args.input_shape else None
     if not str(args.output).endswith(".onnx"):
         raise UsageError(f"export: the output file must end in .onnx, got {args.output!r}")
     try:
-        out = bp_onnx.export_checkpoint(
+        out = export_checkpoint(
             args.target, args.output, opset=args.opset, dynamic_batch=not args.static_batch,
             input_shape=shape,
         )  # fmt: skip

@@ -7,13 +7,14 @@ is checked by ``onnx.checker`` (and, in the tests, run by ONNX Runtime).
 
 ``onnx`` itself (the ``onnx`` extra: ``pip install backprop[onnx]``) is imported on the first call,
 not by ``import backprop``. See docs/interop.md for the supported layers, opsets and how to
-register a rule for your own module.
+register a rule for your own module. Exporting a ``backprop train`` run (its model rebuilt from a
+checkpoint) is application code, above this package: :func:`backprop.app.export.export_checkpoint`.
 """
 
 from __future__ import annotations
 
-__all__ = ["export", "export_checkpoint", "register_rule", "get_rule", "UnsupportedModuleError",
-           "ExportContext", "Value", "MIN_OPSET", "MAX_OPSET"]  # fmt: skip
+__all__ = ["export", "register_rule", "get_rule", "UnsupportedModuleError", "ExportContext",
+           "Value", "MIN_OPSET", "MAX_OPSET"]  # fmt: skip
 
 MIN_OPSET, MAX_OPSET = 17, 22  # as backprop.onnx.core (kept here so that no onnx import is needed)
 
@@ -53,17 +54,12 @@ def export(model, example_input, path=None, opset: int = 20, dynamic_batch: bool
     )  # fmt: skip
 
 
-def export_checkpoint(target, output, opset: int = 20, dynamic_batch: bool = True,
-                      input_shape=None):  # fmt: skip
-    """Export a ``backprop train`` run (or checkpoint file) to ``output``: what
-    ``backprop export RUN_OR_CHECKPOINT model.onnx`` does; see
-    :func:`backprop.onnx.checkpoint.export_checkpoint`."""
-    from .checkpoint import export_checkpoint as _export_checkpoint
-
-    return _export_checkpoint(target, output, opset, dynamic_batch, input_shape)
-
-
 def __getattr__(name: str):
     if name in ("register_rule", "get_rule", "UnsupportedModuleError", "ExportContext", "Value"):
         return getattr(_load(), name)
+    if name == "export_checkpoint":
+        raise AttributeError(
+            "backprop.onnx.export_checkpoint moved to backprop.app.export.export_checkpoint "
+            "(it rebuilds a training run's model: application code, above this library)"
+        )
     raise AttributeError(f"module 'backprop.onnx' has no attribute {name!r}")

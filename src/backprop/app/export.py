@@ -1,4 +1,8 @@
-"""Export a trained run: what ``backprop export RUN_OR_CHECKPOINT model.onnx`` calls."""
+"""Export a trained run to ONNX: what ``backprop export RUN_OR_CHECKPOINT model.onnx`` calls.
+
+Application code: it rebuilds the run's model from its checkpoint (:mod:`backprop.app.runner`)
+and hands it to :func:`backprop.onnx.export`, the library exporter, which knows nothing of runs.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fileio import atomic_write
+from ..models import default_input_shape
+from ..onnx import export
 from ..tensor import Tensor
+from .runner import find_checkpoint, load_model
 
 __all__ = ["export_checkpoint"]
 
@@ -41,17 +49,12 @@ def export_checkpoint(
         FileNotFoundError: no checkpoint there; CheckpointError: not a ``backprop train``
         checkpoint; ValueError: no input shape known.
     """
-    from ..app.runner import find_checkpoint, load_model
-    from . import export
-
     path = find_checkpoint(target)
     model, ckpt = load_model(path)
     info = dict(ckpt.metadata.get("data", {}) or {})
     shape = input_shape or info.get("input_shape")
     if not shape:
         name = (ckpt.metadata.get("model") or {}).get("name")
-        from ..models import default_input_shape
-
         shape = default_input_shape(name) if name else None
     if not shape:
         raise ValueError(
@@ -68,8 +71,6 @@ def export_checkpoint(
         "backprop.checkpoint",
         json.dumps({"file": path.name, "epoch": ckpt.epoch, "model": ckpt.model_class}),
     )
-    from ..fileio import atomic_write
-
     out = Path(output)
     with atomic_write(out) as f:
         f.write(proto.SerializeToString())
