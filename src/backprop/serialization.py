@@ -222,6 +222,33 @@ def _no_duplicates(pairs):
 
 def _read_header(f, path, size: int) -> tuple[dict, dict, int]:
     """Parse and validate the header; returns (index, metadata, data_start)."""
+    header, n = _header_json(f, path, size)
+    metadata = header.pop("__metadata__", {})
+    if not isinstance(metadata, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
+        raise _fail(path, "corrupted header: __metadata__ must map strings to strings")
+    data_size = size - 8 - n
+    spans = sorted(_entry_span(path, name, entry, data_size) for name, entry in header.items())
+    end = 0
+    for b, e, name in spans:
+        if b != end:
+            raise _fail(
+                path, f"corrupted header: tensor {name!r} does not start where the last ends"
+            )
+        end = e
+    if end != data_size:
+        raise _fail(
+            path,
+            f"truncated or corrupted: the tensors cover {end} bytes but the file holds {data_size}",
+        )
+    return header, metadata, 8 + n
+
+
+def _header_json(f, path, size: int) -> tuple[dict, int]:
+    """The header's JSON object and its length ``n`` in bytes: the 8-byte little-endian length,
+    bounded by the file and ``MAX_HEADER_BYTES`` (a pickle or zip is named as such), then ``n``
+    bytes of UTF-8 JSON without duplicate keys."""
     head = f.read(8)
     if len(head) < 8:
         raise _fail(path, f"not a safetensors file: only {size} bytes")
@@ -251,69 +278,52 @@ def _read_header(f, path, size: int) -> tuple[dict, dict, int]:
         raise _fail(path, f"corrupted header (invalid JSON: {e})") from None
     if not isinstance(header, dict):
         raise _fail(path, "corrupted header: not a JSON object")
-    metadata = header.pop("__metadata__", {})
-    if not isinstance(metadata, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
-    ):
-        raise _fail(path, "corrupted header: __metadata__ must map strings to strings")
-    data_size = size - 8 - n
-    spans = []
-    for name, entry in header.items():
-        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
-            raise _fail(path, f"corrupted header: bad entry for tensor {name!r}")
-        dtype, shape, offs = entry["dtype"], entry["shape"], entry["data_offsets"]
-        if dtype not in _DTYPES:
-            raise _fail(
-                path,
-                f"tensor {name!r} has dtype {dtype!r}, not supported "
-                f"(supported: {', '.join(_DTYPES)})",
-            )
-        if (
-            not isinstance(shape, list)
-            or len(shape) > _MAX_DIMS
-            or not all(type(d) is int and d >= 0 for d in shape)
-        ):
-            raise _fail(path, f"corrupted header: tensor {name!r} has invalid shape {shape!r}")
-        if (
-            not isinstance(offs, list)
-            or len(offs) != 2
-            or not all(type(o) is int for o in offs)
-            or not 0 <= offs[0] <= offs[1] <= data_size
-        ):
-            raise _fail(
-                path,
-                f"truncated or corrupted: tensor {name!r} has offsets {offs!r} outside the "
-                f"{data_size} data bytes",
-            )
-        nbytes = math.prod(shape) * _DTYPES[dtype].itemsize
-        if offs[1] - offs[0] != nbytes:
-            raise _fail(
-                path,
-                f"corrupted header: tensor {name!r} of shape {shape} and dtype {dtype} needs "
-                f"{nbytes} bytes but its offsets span {offs[1] - offs[0]}",
-            )
-        # A zero-size tensor holds no bytes, so the data cannot bound its other dimensions.
-        if nbytes == 0 and math.prod(d for d in shape if d) > MAX_ELEMENTS:
-            raise _fail(
-                path,
-                f"corrupted header: tensor {name!r} has shape {shape}, more than "
-                f"{MAX_ELEMENTS:,} elements along its non-zero dimensions",
-            )
-        spans.append((offs[0], offs[1], name))
-    spans.sort()
-    end = 0
-    for b, e, name in spans:
-        if b != end:
-            raise _fail(
-                path, f"corrupted header: tensor {name!r} does not start where the last ends"
-            )
-        end = e
-    if end != data_size:
+    return header, n
+
+
+def _entry_span(path, name: str, entry, data_size: int) -> tuple[int, int, str]:
+    """One tensor's header entry checked (a known dtype, a bounded shape, offsets inside the
+    ``data_size`` data bytes spanning exactly the shape's bytes); returns (begin, end, name)."""
+    if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+        raise _fail(path, f"corrupted header: bad entry for tensor {name!r}")
+    dtype, shape, offs = entry["dtype"], entry["shape"], entry["data_offsets"]
+    if dtype not in _DTYPES:
         raise _fail(
             path,
-            f"truncated or corrupted: the tensors cover {end} bytes but the file holds {data_size}",
+            f"tensor {name!r} has dtype {dtype!r}, not supported (supported: {', '.join(_DTYPES)})",
         )
-    return header, metadata, 8 + n
+    if (
+        not isinstance(shape, list)
+        or len(shape) > _MAX_DIMS
+        or not all(type(d) is int and d >= 0 for d in shape)
+    ):
+        raise _fail(path, f"corrupted header: tensor {name!r} has invalid shape {shape!r}")
+    if (
+        not isinstance(offs, list)
+        or len(offs) != 2
+        or not all(type(o) is int for o in offs)
+        or not 0 <= offs[0] <= offs[1] <= data_size
+    ):
+        raise _fail(
+            path,
+            f"truncated or corrupted: tensor {name!r} has offsets {offs!r} outside the "
+            f"{data_size} data bytes",
+        )
+    nbytes = math.prod(shape) * _DTYPES[dtype].itemsize
+    if offs[1] - offs[0] != nbytes:
+        raise _fail(
+            path,
+            f"corrupted header: tensor {name!r} of shape {shape} and dtype {dtype} needs "
+            f"{nbytes} bytes but its offsets span {offs[1] - offs[0]}",
+        )
+    # A zero-size tensor holds no bytes, so the data cannot bound its other dimensions.
+    if nbytes == 0 and math.prod(d for d in shape if d) > MAX_ELEMENTS:
+        raise _fail(
+            path,
+            f"corrupted header: tensor {name!r} has shape {shape}, more than "
+            f"{MAX_ELEMENTS:,} elements along its non-zero dimensions",
+        )
+    return offs[0], offs[1], name
 
 
 def _read(path, names: set[str] | None = None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
