@@ -691,8 +691,8 @@ class Tensor:
     def mul(self, other):
         return F.mul(self, other)
 
-    def div(self, other):
-        return F.div(self, other)
+    def div(self, other, *, rounding_mode=None):
+        return F.div(self, other, rounding_mode=rounding_mode)
 
     def pow(self, exponent):
         return F.pow(self, exponent)

@@ -10,6 +10,11 @@ from ..tensor import Tensor
 FLOAT_DEFAULT = np.dtype(np.float32)
 
 
+class UnsupportedDtypeError(TypeError, NotImplementedError):
+    """An op given a dtype it is not defined for (PyTorch raises NotImplementedError, a
+    RuntimeError, saying ``"..._cpu" not implemented for 'Float'``); also a TypeError."""
+
+
 class IndexShapeError(IndexError, ValueError):
     """An index that does not fit the tensor: an IndexError (as PyTorch) and a ValueError."""
 
@@ -55,14 +60,65 @@ def parse_sizes(shape, op: str, non_negative: bool = False) -> tuple:
     return tuple(int(n) for n in shape)
 
 
+# PyTorch's dtype categories, lowest first: a 0-d tensor or a Python number beside tensors with
+# dimensions lifts the result only into a higher category, never within one.
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+INT64 = np.dtype(np.int64)
+
+
 def promote(a, b):
-    """PyTorch's type promotion for two dtypes: a float beats an int or bool, else NumPy's rule."""
+    """PyTorch's ``promote_types`` for two dtypes: a float beats an int or bool (int16 with
+    float16 is float16, where NumPy says float32), else NumPy's rule (int8 with uint8: int16)."""
     fa, fb = is_float(a), is_float(b)
     if fa and not fb:
         return np.dtype(a)
     if fb and not fa:
         return np.dtype(b)
     return np.result_type(a, b)
+
+
+def combine(dim_dtype, zero_dtype):
+    """PyTorch's result dtype for tensors with dimensions (promoted to ``dim_dtype``) beside
+    0-d tensors or Python numbers (``zero_dtype``): the latter count only where their category
+    (bool < integer < floating) is higher, so int32 (3,) + int64 0-d is int32, int32 (3,) +
+    float64 0-d is float64, float16 (3,) + float64 0-d is float16."""
+    if _CATEGORY[zero_dtype.kind] > _CATEGORY[dim_dtype.kind]:
+        return promote(dim_dtype, zero_dtype)
+    return dim_dtype
+
+
+def scalar_dtype(x):
+    """The dtype PyTorch gives a Python number: bool, int64, or the default float32."""
+    if isinstance(x, bool):
+        return np.dtype(np.bool_)
+    return INT64 if isinstance(x, int) else FLOAT_DEFAULT
+
+
+def result_type(*operands):
+    """The dtype of an elementwise op on ``operands`` (Tensors and Python numbers), by
+    PyTorch's rules: tensors with dimensions promote each other; 0-d tensors promote each
+    other, then Python numbers each other, each group counting only by a higher category
+    (see :func:`combine`)."""
+    dim = zero = wrapped = None
+    for x in operands:
+        if isinstance(x, Tensor):
+            dt = x.data.dtype
+            if x.data.ndim:
+                dim = dt if dim is None else promote(dim, dt)
+            else:
+                zero = dt if zero is None else promote(zero, dt)
+        elif isinstance(x, (bool, int, float)):
+            dt = scalar_dtype(x)
+            wrapped = dt if wrapped is None else promote(wrapped, dt)
+        else:
+            raise TypeError(f"result_type: expected Tensors or numbers, got {type(x).__name__}")
+    out = None
+    for dt in (wrapped, zero, dim):  # the lowest priority first
+        if dt is not None:
+            out = dt if out is None else combine(dt, out)
+    if out is None:
+        raise TypeError("result_type: no operands")
+    return out
 
 
 def cast(t: Tensor, dtype) -> Tensor:
@@ -81,17 +137,28 @@ def as_tensor(x, op: str) -> Tensor:
         raise TypeError(f"{op}: expected a Tensor or a number, got {type(x).__name__}") from e
 
 
-def operands(a, b, op: str):
+def operands(a, b, op: str, floating: bool = False, checked: bool = False):
     """Two operands of a binary op, promoted to one dtype, with broadcasting checked.
 
-    Python scalars stay raw (NumPy keeps the tensor's dtype for them, as PyTorch does) unless a
-    float scalar meets an integer tensor, which is promoted to float32 as in PyTorch.
+    The dtype is PyTorch's (:func:`result_type`): a 0-d tensor beside one with dimensions
+    counts only by its category. Python scalars stay raw (NumPy keeps the tensor's dtype for
+    them, as PyTorch does) unless a float scalar meets an integer tensor, which is promoted to
+    float32 as in PyTorch. ``floating``: an op that computes in floating point (true division,
+    atan2): an integer or bool result dtype becomes float32, each operand cast to it directly
+    (an int8 0-d -2 beside uint8 is -2.0, not 254.0). ``checked``: a Python int must fit
+    the integer dtype (see :func:`fit_int`), as PyTorch checks it for ``where`` and ``clamp``.
     """
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     if ta and tb:
         da, db = a.data.dtype, b.data.dtype
-        if da != db:
-            dt = promote(da, db)
+        if da != db or (floating and da.kind != "f"):  # (the fast path: nothing to decide)
+            za, zb = a.data.ndim == 0, b.data.ndim == 0
+            if za == zb:
+                dt = promote(da, db)
+            else:
+                dt = combine(da, db) if zb else combine(db, da)
+            if floating and dt.kind != "f":
+                dt = FLOAT_DEFAULT
             a, b = cast(a, dt), cast(b, dt)
         sa, sb = a.data.shape, b.data.shape
         if sa != sb:
@@ -104,13 +171,13 @@ def operands(a, b, op: str):
         return a, b
     if ta:
         if _is_number(b):
-            return _scalar(a, b, op)
-        return operands(a, as_tensor(b, op), op)
+            return _scalar(a, b, op, floating, checked)
+        return operands(a, as_tensor(b, op), op, floating)
     if tb:
         if _is_number(a):
-            b, s = _scalar(b, a, op)
+            b, s = _scalar(b, a, op, floating, checked)
             return s, b
-        return operands(as_tensor(a, op), b, op)
+        return operands(as_tensor(a, op), b, op, floating)
     raise TypeError(
         f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}"
     )
@@ -120,13 +187,36 @@ def _is_number(x) -> bool:
     return isinstance(x, (bool, int, float))
 
 
-def _scalar(t: Tensor, s, op: str):
-    dt = t.data.dtype
-    if isinstance(s, float) and not is_float(dt):
+def _scalar(t: Tensor, s, op: str, floating: bool = False, checked: bool = False):
+    """A tensor and a Python number: a float lifts an integer or bool tensor to float32, an int
+    a bool tensor to int64; else the tensor's dtype holds (NumPy 2 keeps it for a raw Python
+    number), and an int outside its range wraps to it (two's complement), as PyTorch converts
+    it (NumPy would raise OverflowError). ``floating``, ``checked``: see :func:`operands`."""
+    kind = t.data.dtype.kind
+    if kind == "f":
+        return t, s
+    if floating or isinstance(s, float):
         return cast(t, FLOAT_DEFAULT), s
-    if isinstance(s, int) and not isinstance(s, bool) and dt == np.bool_:
-        return cast(t, np.dtype(np.int64)), s
-    return t, s
+    if isinstance(s, bool):
+        return t, s
+    if kind == "b":
+        t = cast(t, INT64)
+    return t, fit_int(s, t.data.dtype, op, checked)
+
+
+def fit_int(s: int, dtype, op: str, checked: bool = False):
+    """A Python int for an integer ``dtype``: itself where it fits, else wrapped to the dtype
+    (two's complement, as PyTorch converts a number in arithmetic); ``checked`` raises
+    OverflowError instead, except that a negative number down to -max wraps into an unsigned
+    dtype (uint8 takes -255..255), PyTorch's rule for ``where``, ``clamp`` and fills."""
+    info = np.iinfo(dtype)
+    if info.min <= s <= info.max:
+        return s
+    if checked and not (info.min == 0 and 0 > s >= -info.max):
+        raise OverflowError(f"{op}: the value {s} cannot be converted to {np.dtype(dtype)}")
+    if not -(2**63) <= s < 2**64:
+        raise OverflowError(f"{op}: the Python int {s} does not fit 64 bits")
+    return np.asarray(s & (2**64 - 1), dtype=np.uint64).astype(dtype)
 
 
 def check_float(t: Tensor, op: str) -> None:

@@ -29,23 +29,9 @@ __all__ = [
 ]  # fmt: skip
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-
-
-def _zero_dim_follows(a, b):
-    """PyTorch's rule for a 0-d tensor beside one with dimensions: it does not widen the
-    result within its category (int8 (3,) & uint8 0-d is int8), only lifts the category."""
-    if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or (a.ndim == 0) == (b.ndim == 0):
-        return a, b
-    zero, full = (a, b) if a.ndim == 0 else (b, a)
-    if _CATEGORY[zero.data.dtype.kind] <= _CATEGORY[full.data.dtype.kind]:
-        zero = Tensor._make(zero.data.astype(full.data.dtype), False, None)
-    return (zero, full) if a.ndim == 0 else (full, zero)
-
-
 def _integer_arrays(op: str, input, other, allow_bool: bool):
     """The two operands' arrays in their promoted integer (or bool) dtype, and that dtype."""
-    a, b = operands(*_zero_dim_follows(input, other), op)
+    a, b = operands(input, other, op)
     dt = (a if isinstance(a, Tensor) else b).data.dtype
     if dt.kind not in ("iu" + ("b" if allow_bool else "")):
         kinds = "integer or bool" if allow_bool else "integer"
@@ -54,9 +40,7 @@ def _integer_arrays(op: str, input, other, allow_bool: bool):
     def raw(x):
         if isinstance(x, Tensor):
             return x.data
-        # PyTorch converts a Python int to the tensor's dtype with wrap-around (300 -> 44 in
-        # int8); NumPy 2 would raise OverflowError for it.
-        return np.asarray(x).astype(dt)
+        return np.asarray(x).astype(dt)  # (operands wrapped an int out of dt's range)
 
     return raw(a), raw(b), dt
 

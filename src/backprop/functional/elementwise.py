@@ -6,7 +6,7 @@ import numpy as np
 
 from ..ops import elementwise as E
 from ..tensor import Tensor
-from ._util import as_tensor, operands
+from ._util import UnsupportedDtypeError, as_tensor, fit_int, operands, result_type
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow", "neg",
@@ -49,13 +49,15 @@ def mul(input, other) -> Tensor:
 multiply = mul
 
 
-def div(input, other) -> Tensor:
-    """``input / other`` (true division; integer inputs give float32, as in PyTorch)."""
-    a, b = operands(input, other, "div")
-    if isinstance(a, Tensor) and not np.issubdtype(a.dtype, np.floating):
-        a = a.float()
-    if isinstance(b, Tensor) and not np.issubdtype(b.dtype, np.floating):
-        b = b.float() if not isinstance(a, Tensor) else b.astype(a.dtype)
+def div(input, other, *, rounding_mode=None) -> Tensor:
+    """``input / other`` (true division; integer inputs give float32, as in PyTorch).
+    ``rounding_mode`` "trunc" (toward zero) or "floor" (``//``) rounds the quotient and keeps
+    the operands' dtype, without gradient (:func:`backprop.floor_divide`)."""
+    if rounding_mode is not None:
+        from .rounding import rounded_divide
+
+        return rounded_divide(input, other, rounding_mode)
+    a, b = operands(input, other, "div", floating=True)
     return E.Div.apply(a, b)
 
 
@@ -63,8 +65,13 @@ divide = true_divide = div
 
 
 def pow(input, exponent) -> Tensor:
-    """``input ** exponent``, broadcasting; either may be a number."""
+    """``input ** exponent``, broadcasting; either may be a number. Bool tensors only to a
+    Python bool power (``x ** True`` is ``x``, ``x ** False`` all True), as in PyTorch."""
     a, b = operands(input, exponent, "pow")
+    if (a if isinstance(a, Tensor) else b).data.dtype.kind == "b":
+        if isinstance(a, Tensor) and isinstance(b, bool):
+            return Tensor._make(np.logical_or(a.data, not b), False, None)
+        raise UnsupportedDtypeError("pow: not implemented for bool tensors")
     return E.Pow.apply(a, b)
 
 
@@ -188,7 +195,18 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
         from .math import clamp_tensors
 
         return clamp_tensors(input, min, max)
-    return E.Clamp.apply(as_tensor(input, "clamp"), min=min, max=max)
+    x = as_tensor(input, "clamp")
+    if x.data.dtype.kind != "f":  # (a float tensor keeps its dtype beside numbers)
+        for v in (min, max):
+            if v is not None and not isinstance(v, (int, float)):
+                raise TypeError(f"clamp: min and max must be numbers or Tensors, got {v!r}")
+        dt = result_type(x, *(v for v in (min, max) if v is not None))
+        if dt.kind == "b":
+            raise UnsupportedDtypeError("clamp: not implemented for bool tensors")
+        x = x.astype(dt)
+        if dt.kind in "iu":
+            min, max = (v if v is None else fit_int(v, dt, "clamp", True) for v in (min, max))
+    return E.Clamp.apply(x, min=min, max=max)
 
 
 clip = clamp
@@ -216,7 +234,7 @@ def where(condition, input, other) -> Tensor:
         kinds = {type(v) for v in (input, other)}
         dt = np.bool_ if kinds == {bool} else np.float32 if float in kinds else np.int64
         input = Tensor._make(np.asarray(input, dtype=dt), False, None)
-    a, b = operands(input, other, "where")
+    a, b = operands(input, other, "where", checked=True)
     shapes = [cond.shape] + [x.shape for x in (a, b) if isinstance(x, Tensor)]
     try:
         np.broadcast_shapes(*shapes)

@@ -11,7 +11,15 @@ import numpy as np
 from ..ops import math as M
 from ..ops import math_binary as MB
 from ..tensor import Tensor
-from ._util import FLOAT_DEFAULT, as_tensor, cast, is_float, operands, promote
+from ._util import (
+    FLOAT_DEFAULT,
+    UnsupportedDtypeError,
+    as_tensor,
+    cast,
+    is_float,
+    operands,
+    result_type,
+)
 
 __all__ = [
     "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin", "arccos",
@@ -19,11 +27,6 @@ __all__ = [
     "log10", "atan2", "arctan2", "logaddexp", "logaddexp2", "copysign", "hypot", "lerp",
     "nan_to_num", "sgn", "signbit", "isclose", "isposinf", "isneginf", "clamp_min", "clamp_max",
 ]  # fmt: skip
-
-
-class UnsupportedDtypeError(TypeError, NotImplementedError):
-    """An op given a dtype it is not defined for (PyTorch raises NotImplementedError, a
-    RuntimeError, saying ``"..._cpu" not implemented for 'Float'``); also a TypeError."""
 
 
 def _float_input(x, op: str) -> Tensor:
@@ -67,15 +70,12 @@ arcsinh, arccosh, arctanh = asinh, acosh, atanh
 def _binary(op_cls, input, other, name: str, ints_to_float: bool) -> Tensor:
     """Promote two operands (tensors or numbers) to one dtype and apply ``op_cls``; integer
     results become float32 (``ints_to_float``) or are refused, as PyTorch does per op."""
-    a, b = operands(input, other, name)
+    a, b = operands(input, other, name, floating=ints_to_float)
     dt = (a if isinstance(a, Tensor) else b).data.dtype
     if not is_float(dt):
-        if not ints_to_float:
-            raise UnsupportedDtypeError(
-                f"{name}: not implemented for dtype {dt} (floating-point tensors only)"
-            )
-        a = cast(a, FLOAT_DEFAULT) if isinstance(a, Tensor) else float(a)
-        b = cast(b, FLOAT_DEFAULT) if isinstance(b, Tensor) else float(b)
+        raise UnsupportedDtypeError(
+            f"{name}: not implemented for dtype {dt} (floating-point tensors only)"
+        )
     return op_cls.apply(a, b)
 
 
@@ -252,17 +252,13 @@ def clamp_tensors(input, min=None, max=None) -> Tensor:
     op = "clamp"
     x = as_tensor(input, op)
     bounds = [min, max]
-    dt = x.data.dtype
     for v in bounds:
-        if isinstance(v, Tensor):
-            dt = promote(dt, v.data.dtype)
-    if any(isinstance(v, float) for v in bounds) and not is_float(dt):
-        dt = FLOAT_DEFAULT
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (Tensor, int, float))):
+            raise TypeError(f"{op}: min and max must be numbers or Tensors, got {v!r}")
+    dt = result_type(x, *(v for v in bounds if v is not None))
     for i, v in enumerate(bounds):
         if v is None:
             continue
-        if isinstance(v, bool) or not isinstance(v, (Tensor, int, float)):
-            raise TypeError(f"{op}: min and max must be numbers or Tensors, got {v!r}")
         bounds[i] = (
             cast(v, dt) if isinstance(v, Tensor) else Tensor._make(np.asarray(v, dt), False, None)
         )

@@ -10,7 +10,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..ops.rounding import Rounding
 from ..tensor import Tensor
-from ._util import as_tensor, is_float, operands
+from ._util import UnsupportedDtypeError, as_tensor, is_float, operands
 
 __all__ = [
     "floor", "ceil", "trunc", "fix", "round", "frac", "floor_divide", "remainder", "fmod",
@@ -59,30 +59,46 @@ def frac(input) -> Tensor:
 
 def floor_divide(input, other) -> Tensor:
     """floor(a / b) elementwise (``//``), in the operands' promoted dtype; no gradient, as in
-    PyTorch. Integer division by zero raises ZeroDivisionError, as PyTorch's does."""
-    a, b = operands(input, other, "floor_divide")
-    da, db, dtype = _arrays(a, b)
+    PyTorch. Integer division by zero raises ZeroDivisionError, as PyTorch's does; bool
+    tensors are refused (TypeError), as PyTorch refuses them."""
+    return rounded_divide(input, other, "floor", "floor_divide")
+
+
+def rounded_divide(input, other, rounding_mode: str, op: str = "div") -> Tensor:
+    """``div(input, other, rounding_mode=...)``: the quotient rounded toward zero ("trunc") or
+    down ("floor"), in the operands' promoted dtype (integers stay integers); no gradient."""
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(
+            f"{op}: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
+        )
+    a, b = operands(input, other, op)
+    da, db, dtype = _arrays(a, b, op)
     if np.issubdtype(dtype, np.integer):
         if (np.asarray(db) == 0).any():
-            raise ZeroDivisionError("floor_divide: integer division by zero")
+            raise ZeroDivisionError(f"{op}: integer division by zero")
         out = np.floor_divide(da, db)
+        if rounding_mode == "trunc":  # toward zero: one up where the floor rounded down
+            out = out + ((np.remainder(da, db) != 0) & ((np.asarray(da) < 0) != (db < 0)))
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.floor(np.true_divide(da, db))
+            out = (np.floor if rounding_mode == "floor" else np.trunc)(np.true_divide(da, db))
     return Tensor._make(np.asarray(out).astype(dtype, copy=False), False, None)
 
 
-def _arrays(a, b):
+def _arrays(a, b, op: str):
     """The operands' arrays (a scalar stays a scalar) and the result dtype: the tensor's, as
-    ``operands`` already promoted it."""
+    ``operands`` already promoted it; bool is refused, as PyTorch refuses it."""
     da = a.data if isinstance(a, Tensor) else a
     db = b.data if isinstance(b, Tensor) else b
-    return da, db, (a if isinstance(a, Tensor) else b).data.dtype
+    dtype = (a if isinstance(a, Tensor) else b).data.dtype
+    if dtype.kind == "b":
+        raise UnsupportedDtypeError(f"{op}: not implemented for bool tensors")
+    return da, db, dtype
 
 
 def _remainder(op, input, other, fn) -> Tensor:
     a, b = operands(input, other, op)
-    da, db, dtype = _arrays(a, b)
+    da, db, dtype = _arrays(a, b, op)
     grad = any(isinstance(t, Tensor) and t.requires_grad for t in (a, b))
     if np.issubdtype(dtype, np.integer) or not grad:
         if np.issubdtype(dtype, np.integer) and (np.asarray(db) == 0).any():
