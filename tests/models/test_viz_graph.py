@@ -1,8 +1,10 @@
 """draw_graph: the DOT text of a LeNet-5 step with values and gradients, the lectures' small
 example, the freed-graph note, and rendering (skipped without Graphviz's dot)."""
 
+import html
 import re
 import shutil
+import subprocess
 
 import pytest
 
@@ -64,3 +66,33 @@ def test_save_dot_and_render(tmp_path):
         pytest.skip("Graphviz's dot program is not installed: rendering not checked")
     g.save(tmp_path / "g.svg")
     assert (tmp_path / "g.svg").read_text().lstrip().startswith("<")
+
+
+_DOT_STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+
+
+def test_labels_with_newlines_quotes_and_backslashes_are_valid_dot(tmp_path):
+    w = bp.tensor([1.0, 2.0], requires_grad=True)
+    b = bp.tensor(0.5, requires_grad=True)
+    y = (w * b).sum()
+    y.backward(retain_graph=True)
+    names = {'fc "1"\n.weight': w, "odd\\name\r\nend.bias": b}
+    src = draw_graph(y, show_values=True, show_grads=True, params=names).source
+    # Every quote opens or closes a well-formed DOT string; no string holds a raw line break.
+    assert '"' not in _DOT_STRING.sub("", src)
+    strings = _DOT_STRING.findall(src)
+    assert all("\n" not in s and "\r" not in s for s in strings)
+    # The lines of a label are separated by DOT's line break \n, never by an escaped backslash.
+    assert r'label="mul\n(2,)' in src
+    assert r'label="fc \"1\"\n.weight\n(2,)\n' in src
+    assert r'label="odd\\name\nend.bias\n()\n' in src
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot program is not installed: the DOT was checked by pattern only")
+    (tmp_path / "g.dot").write_text(src)
+    run = subprocess.run(
+        ["dot", "-Tsvg", str(tmp_path / "g.dot")], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0 and not run.stderr, run.stderr
+    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", run.stdout)]
+    assert 'fc "1"' in texts and ".weight" in texts and "odd\\name" in texts
+    assert "mul" in texts and "(2,)" in texts  # one line each: the line breaks were rendered

@@ -1,4 +1,5 @@
-"""Training: the ``Trainer`` fit loop, callbacks, metrics, checkpoints (a library: the TOML configs,
+"""Training: the ``Trainer`` fit loop, callbacks (``GradientStats`` among them), metrics,
+checkpoints, the learning-rate range test ``lr_find`` (a library: the TOML configs,
 the run builder and search of the command line live in :mod:`backprop.app`).
 
 >>> from backprop.train import Trainer, EarlyStopping, ModelCheckpoint
@@ -29,6 +30,8 @@ from .checkpoint import (
     read_checkpoint,
     save_checkpoint,
 )
+from .gradient_stats import GradientStats
+from .lr_find import LRFindResult, lr_find
 from .metrics import (
     Accuracy,
     ConfusionMatrix,
@@ -49,5 +52,6 @@ __all__ = [
     "GradientClipping", "LambdaCallback", "ProgressBar", "Checkpoint", "CheckpointError",
     "save_checkpoint", "load_checkpoint", "read_checkpoint", "Accuracy", "TopKAccuracy",
     "ConfusionMatrix", "PrecisionRecallF1", "MeanAbsoluteError", "MeanSquaredError", "accuracy",
-    "top_k_accuracy", "confusion_matrix", "precision_recall_f1",
+    "top_k_accuracy", "confusion_matrix", "precision_recall_f1", "GradientStats", "lr_find",
+    "LRFindResult",
 ]  # fmt: skip

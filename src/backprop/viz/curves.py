@@ -12,6 +12,8 @@ from ._figure import new_figure, save_png
 __all__ = ["plot_history"]
 
 _NOT_METRICS = ("loss", "lr", "grad_norm")
+# GradientStats' per-layer keys ("grad_norm/fc1"...), drawn by plot_gradient_stats instead.
+_GRADIENT_STATS = ("grad_norm/", "grad_abs_mean/", "dead_relu/")
 
 
 def _pick_metric(h: Mapping[str, Sequence[float]], metric: str | None) -> str | None:
@@ -20,7 +22,7 @@ def _pick_metric(h: Mapping[str, Sequence[float]], metric: str | None) -> str | 
             raise ValueError(f"plot_history: no metric {metric!r} in the history ({', '.join(h)})")
         return metric
     for k in h:
-        if not k.startswith("val_") and k not in _NOT_METRICS:
+        if not k.startswith(("val_", *_GRADIENT_STATS)) and k not in _NOT_METRICS:
             return k
     return None
 

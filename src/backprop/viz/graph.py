@@ -42,8 +42,16 @@ def _summary(a, limit: int = 6) -> str:
     return f"mean {flat.mean():.3g}, norm {np.linalg.norm(flat):.3g}"
 
 
-def _quote(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _escape(s: str) -> str:
+    """One line of text inside a DOT string: backslashes and quotes escaped, and a newline in it
+    (a parameter named by the caller may hold one) as DOT's line break ``\\n``."""
+    s = str(s).replace("\\", "\\\\").replace('"', '\\"')
+    return s.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
+
+
+def _quote(*lines: str) -> str:
+    """A quoted DOT string of ``lines``, each escaped, separated by DOT's line break."""
+    return '"' + "\\n".join(_escape(line) for line in lines) + '"'
 
 
 class Graph:
@@ -140,22 +148,18 @@ def draw_graph(
             label = names.get(id(t), f"leaf {tuple(t.shape)}")
             text = [label, str(tuple(t.shape))] if id(t) in names else [label]
             style = "filled, rounded" if t.requires_grad else "rounded"
-            lines_ = "\\n".join(text + tensor_text(t))
             plain.append(
                 f"  {node_id(id(t))} [shape=ellipse, style={_quote(style)}, "
-                f"fillcolor=lightyellow, label={_quote(lines_)}];"
+                f"fillcolor=lightyellow, label={_quote(*text, *tensor_text(t))}];"
             )
             continue
-        label = "\\n".join([ctx.name, str(tuple(t.shape))] + tensor_text(t))
+        label = _quote(ctx.name, str(tuple(t.shape)), *tensor_text(t))
         module = None
         for p in ctx.parents:
             if isinstance(p, Tensor) and id(p) in names and "." in names[id(p)]:
                 module = names[id(p)].rsplit(".", 1)[0]
                 break
-        decl = (
-            f"  {node_id(id(t))} [shape=box, style=filled, fillcolor=lightblue, "
-            f"label={_quote(label)}];"
-        )
+        decl = f"  {node_id(id(t))} [shape=box, style=filled, fillcolor=lightblue, label={label}];"
         (clusters.setdefault(module, []) if module else plain).append(decl)
         if ctx.freed:
             freed = True
