@@ -205,18 +205,7 @@ class MultiheadAttention(Module):
         is_causal: bool = False,
     ):
         where = "MultiheadAttention"
-        for name, x, d in (("query", query, self.embed_dim), ("key", key, self.kdim),
-                           ("value", value, self.vdim)):  # fmt: skip
-            if not isinstance(x, Tensor) or x.ndim not in (2, 3) or x.shape[-1] != d:
-                got = x.shape if isinstance(x, Tensor) else type(x).__name__
-                raise ValueError(f"{where}: {name} must be (L, N, {d}), (N, L, {d}) or (L, {d}); "
-                                 f"got {got}")  # fmt: skip
-        batched = query.ndim == 3
-        if key.ndim != query.ndim or value.ndim != query.ndim:
-            raise ValueError(
-                f"{where}: query, key and value must all be batched (3-D) or all unbatched "
-                f"(2-D); got {query.shape}, {key.shape}, {value.shape}"
-            )
+        self._check_inputs(query, key, value)
         key_padding_mask = _check_mask(key_padding_mask, "key_padding_mask", where)
         attn_mask = _check_mask(attn_mask, "attn_mask", where)
         if is_causal and attn_mask is None:
@@ -224,6 +213,7 @@ class MultiheadAttention(Module):
                 f"{where}: is_causal=True is a hint that attn_mask is causal; give the mask too "
                 "(e.g. nn.Transformer.generate_square_subsequent_mask(L))"
             )
+        batched = query.ndim == 3
         if not batched:  # as (L, 1, E), or (1, L, E) batch-first
             d = 0 if self.batch_first else 1
             same_kv, same_qk = key is value, query is key
@@ -233,16 +223,7 @@ class MultiheadAttention(Module):
             if key_padding_mask is not None:
                 key_padding_mask = key_padding_mask.unsqueeze(0)
             # (a 3-D attn_mask is (heads, L, S) = (1 * heads, L, S) already)
-        N, L = (query.shape[0], query.shape[1]) if self.batch_first else query.shape[1::-1]
-        S = key.shape[1] if self.batch_first else key.shape[0]
-        kb = key.shape[0] if self.batch_first else key.shape[1]
-        vs = value.shape[1] if self.batch_first else value.shape[0]
-        vb = value.shape[0] if self.batch_first else value.shape[1]
-        if kb != N or vb != N or vs != S:
-            raise ValueError(
-                f"{where}: query, key and value disagree on the batch or key length: "
-                f"{query.shape}, {key.shape}, {value.shape} (batch_first={self.batch_first})"
-            )
+        N, L, S = self._sizes(query, key, value)
         H, hd = self.num_heads, self.head_dim
         # q: (N, L, E); k, v: (N, S, E)
         q, k, v = self._in_projection(query, key, value)
@@ -250,6 +231,61 @@ class MultiheadAttention(Module):
             attn_mask = None  # the hint: SDPA builds the causal mask itself
         else:
             is_causal = False
+        attn_mask, key_padding_mask = self._fit_masks(attn_mask, key_padding_mask, N, L, S)
+        k, v, attn_mask, key_padding_mask = self._extra_keys(k, v, attn_mask, key_padding_mask)
+        S = k.shape[1]
+        # (N, n, E) -> (N, H, n, hd)
+        q = q.reshape(N, L, H, hd).transpose(1, 2)
+        k = k.reshape(N, S, H, hd).transpose(1, 2)
+        v = v.reshape(N, S, H, hd).transpose(1, 2)
+        masks = [m for m in (attn_mask, key_padding_mask) if m is not None]
+        out, weights = self._attend(q, k, v, masks, need_weights, average_attn_weights, is_causal)
+        if weights is not None and not batched:
+            weights = weights.squeeze(0)
+        # out: (N, H, L, hd) -> (N, L, E) or (L, N, E)
+        if self.batch_first:
+            out = out.transpose(1, 2).reshape(N, L, self.embed_dim)
+        else:
+            out = out.permute(2, 0, 1, 3).reshape(L, N, self.embed_dim)
+        out = self.out_proj(out)
+        if not batched:
+            out = out.squeeze(0 if self.batch_first else 1)
+        return out, weights
+
+    def _check_inputs(self, query, key, value) -> None:
+        """Tensors of the right last dims, all batched (3-D) or all unbatched (2-D)."""
+        where = "MultiheadAttention"
+        for name, x, d in (("query", query, self.embed_dim), ("key", key, self.kdim),
+                           ("value", value, self.vdim)):  # fmt: skip
+            if not isinstance(x, Tensor) or x.ndim not in (2, 3) or x.shape[-1] != d:
+                got = x.shape if isinstance(x, Tensor) else type(x).__name__
+                raise ValueError(f"{where}: {name} must be (L, N, {d}), (N, L, {d}) or (L, {d}); "
+                                 f"got {got}")  # fmt: skip
+        if key.ndim != query.ndim or value.ndim != query.ndim:
+            raise ValueError(
+                f"{where}: query, key and value must all be batched (3-D) or all unbatched "
+                f"(2-D); got {query.shape}, {key.shape}, {value.shape}"
+            )
+
+    def _sizes(self, query, key, value) -> tuple[int, int, int]:
+        """(N, L, S) of batched inputs; key and value must agree with the query on N and S."""
+        bf = self.batch_first
+        N, L = (query.shape[0], query.shape[1]) if bf else query.shape[1::-1]
+        S = key.shape[1] if bf else key.shape[0]
+        kb = key.shape[0] if bf else key.shape[1]
+        vs = value.shape[1] if bf else value.shape[0]
+        vb = value.shape[0] if bf else value.shape[1]
+        if kb != N or vb != N or vs != S:
+            raise ValueError(
+                f"MultiheadAttention: query, key and value disagree on the batch or key length: "
+                f"{query.shape}, {key.shape}, {value.shape} (batch_first={bf})"
+            )
+        return N, L, S
+
+    def _fit_masks(self, attn_mask, key_padding_mask, N: int, L: int, S: int):
+        """The masks shaped to broadcast against the (N, H, L, S) scores: attn_mask (L, S) ->
+        (1, 1, L, S), (N * H, L, S) -> (N, H, L, S); key_padding_mask (N, S) -> (N, 1, 1, S)."""
+        where, H = "MultiheadAttention", self.num_heads
         if attn_mask is not None:
             if attn_mask.ndim == 2 and attn_mask.shape == (L, S):
                 attn_mask = attn_mask.reshape(1, 1, L, S)
@@ -267,31 +303,36 @@ class MultiheadAttention(Module):
                     f"expected ({N}, {S})"
                 )
             key_padding_mask = key_padding_mask.reshape(N, 1, 1, S)
+        return attn_mask, key_padding_mask
+
+    def _extra_keys(self, k, v, attn_mask, key_padding_mask):
+        """``add_bias_kv`` and ``add_zero_attn``: one more key and value each (``bias_k``/
+        ``bias_v``, then zeros) at the end of (N, S, E) ``k`` and ``v``, a column every query may
+        see appended to each mask."""
+        N, E = k.shape[0], self.embed_dim
+        extra = []
         if self.bias_k is not None:
-            E = self.embed_dim
-            k = cat([k, self.bias_k.expand(N, 1, E)], dim=1)
-            v = cat([v, self.bias_v.expand(N, 1, E)], dim=1)
-            attn_mask, key_padding_mask = (
-                _append_column(attn_mask),
-                _append_column(key_padding_mask),
-            )
+            extra.append((self.bias_k.expand(N, 1, E), self.bias_v.expand(N, 1, E)))
         if self.add_zero_attn:
-            z = zeros((N, 1, self.embed_dim), dtype=k.dtype)
-            k, v = cat([k, z], dim=1), cat([v, z], dim=1)
+            z = zeros((N, 1, E), dtype=k.dtype)
+            extra.append((z, z))
+        for ek, ev in extra:
+            k, v = cat([k, ek], dim=1), cat([v, ev], dim=1)
             attn_mask, key_padding_mask = (
                 _append_column(attn_mask),
                 _append_column(key_padding_mask),
             )
-        S = k.shape[1]
-        # (N, n, E) -> (N, H, n, hd)
-        q = q.reshape(N, L, H, hd).transpose(1, 2)
-        k = k.reshape(N, S, H, hd).transpose(1, 2)
-        v = v.reshape(N, S, H, hd).transpose(1, 2)
-        masks = [m for m in (attn_mask, key_padding_mask) if m is not None]
+        return k, v, attn_mask, key_padding_mask
+
+    def _attend(self, q, k, v, masks, need_weights: bool, average: bool, is_causal: bool):
+        """``softmax(q k^T / sqrt(hd) + masks) v`` over (N, H, n, hd) heads: (out, weights).
+
+        With ``need_weights`` the weights are an output, so the product is composed (as torch
+        does) and they are kept, averaged over the heads with ``average``; otherwise one fused
+        :func:`scaled_dot_product_attention` call and weights None."""
         p = self.dropout if self.training else 0.0
-        weights = None
         if need_weights:
-            # The weights are an output: compose (as torch), and keep them.
+            hd = q.shape[-1]
             scores = (q * q.dtype.type(1 / math.sqrt(hd))).matmul(k.transpose(-1, -2))
             for m in masks:
                 scores = scores + _float_mask(m, q.dtype)
@@ -299,26 +340,14 @@ class MultiheadAttention(Module):
             if p > 0:
                 weights = dropout(weights, p)
             out = weights.matmul(v)
-            if average_attn_weights:
-                weights = weights.mean(dim=1)
-            if not batched:
-                weights = weights.squeeze(0)
+            return out, weights.mean(dim=1) if average else weights
+        if not masks:
+            mask = None
+        elif all(m.dtype == np.bool_ for m in masks):
+            mask = ~masks[0] if len(masks) == 1 else ~(masks[0] | masks[1])  # True: attend
         else:
-            if not masks:
-                mask = None
-            elif all(m.dtype == np.bool_ for m in masks):
-                mask = ~masks[0] if len(masks) == 1 else ~(masks[0] | masks[1])  # True: attend
-            else:
-                mask = _float_mask(masks[0], q.dtype)
-                if len(masks) == 2:
-                    mask = mask + _float_mask(masks[1], q.dtype)
-            out = scaled_dot_product_attention(q, k, v, mask, dropout_p=p, is_causal=is_causal)
-        # out: (N, H, L, hd) -> (N, L, E) or (L, N, E)
-        if self.batch_first:
-            out = out.transpose(1, 2).reshape(N, L, self.embed_dim)
-        else:
-            out = out.permute(2, 0, 1, 3).reshape(L, N, self.embed_dim)
-        out = self.out_proj(out)
-        if not batched:
-            out = out.squeeze(0 if self.batch_first else 1)
-        return out, weights
+            mask = _float_mask(masks[0], q.dtype)
+            if len(masks) == 2:
+                mask = mask + _float_mask(masks[1], q.dtype)
+        out = scaled_dot_product_attention(q, k, v, mask, dropout_p=p, is_causal=is_causal)
+        return out, None
