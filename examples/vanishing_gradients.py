@@ -6,7 +6,8 @@ initialisation) every layer multiplies the gradient flowing back by ``sigmoid'(a
 a weight matrix of norm below 1: the first layer's gradient is orders of magnitude smaller than
 the last one's, and the network barely learns. ReLU (derivative 1 where active) with He's
 initialisation (variance 2 / fan_in, which keeps the activations' scale from layer to layer)
-passes the gradient back at about the same size, and trains.
+passes the gradient back at about the same size, and trains (a few percent of its ReLUs are dead:
+zero for every example of a batch, so no gradient reaches their weights).
 
 Part 2. The same depth with tanh: weights drawn from N(0, 0.01^2) shrink the activations (and so
 the gradients) by ~0.08 per layer, until nothing is left; N(0, 1) saturates the units (tanh' ~ 0
@@ -14,8 +15,12 @@ for most of them) while the weights (norm ~8 per layer) blow the gradient up tow
 neither trains. Glorot's uniform init (variance 2 / (fan_in + fan_out)) keeps activations and
 gradients at the same scale in every layer.
 
-Prints the per-layer gradient norms at initialisation and the accuracy after training, and writes
-``vanishing_gradients.png``.
+Each network is trained by the Trainer with a :class:`~backprop.train.GradientStats` callback,
+which logs every layer's gradient norm (weights and bias together), mean |gradient| and, for the
+ReLU network, the fraction of dead ReLUs, averaged over each epoch's batches, into the History.
+Prints the per-layer gradient norms of the first epoch and the test accuracy after training, and
+writes ``vanishing_gradients.png`` (per part: the norm per layer in the first epoch, the norm per
+layer over the epochs of the network that fails, the training loss).
 
     python examples/vanishing_gradients.py [--epochs 15] [--out examples/output]
 """
@@ -29,20 +34,23 @@ import numpy as np
 
 import backprop as bp
 from backprop import nn
-from backprop.data import Digits
+from backprop.data import DataLoader, Digits, TensorDataset
+from backprop.train import GradientStats, Trainer
+from backprop.viz import plot_gradient_stats
 
 OUT = Path(__file__).resolve().parent / "output"
 DEPTH, WIDTH = 10, 64
 
 
-def digits() -> tuple[bp.Tensor, bp.Tensor, bp.Tensor, bp.Tensor]:
-    """The 8x8 digits, flattened to 64 features in [0, 1]: train and test tensors."""
-    out = []
+def digits() -> tuple[DataLoader, DataLoader]:
+    """The 8x8 digits, flattened to 64 features in [0, 1]: shuffled training batches of 32 and
+    the test set."""
+    loaders = []
     for train in (True, False):
         ds = Digits(train=train)
         x = (ds.data.reshape(len(ds), -1) / np.float32(16)).astype(np.float32)
-        out += [bp.tensor(x), bp.tensor(ds.targets)]
-    return tuple(out)
+        loaders.append(DataLoader(TensorDataset(x, ds.targets), batch_size=32, shuffle=train))
+    return loaders[0], loaders[1]
 
 
 def deep_mlp(activation: type, init=None) -> nn.Sequential:
@@ -62,32 +70,15 @@ def deep_mlp(activation: type, init=None) -> nn.Sequential:
     return net
 
 
-def layer_grad_norms(net: nn.Sequential, x, y) -> list[float]:
-    """The norm of each Linear weight's gradient for one batch (first layer first)."""
-    net.zero_grad()
-    nn.functional.cross_entropy(net(x), y).backward()
-    return [float(m.weight.grad.norm()) for m in net if isinstance(m, nn.Linear)]
-
-
-def train(net, xtr, ytr, xte, yte, epochs: int, lr: float) -> tuple[list[float], float]:
-    """Plain mini-batch SGD with momentum; returns the loss per epoch and the test accuracy."""
+def train(net, train_data, test_data, epochs: int, lr: float):
+    """Mini-batch SGD with momentum, gradient statistics logged per epoch; returns the History,
+    the layer names (input side first) and the test accuracy."""
+    stats = GradientStats()
     opt = bp.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
-    losses = []
-    n = len(xtr)
-    for _ in range(epochs):
-        order = bp.randperm(n).numpy()
-        total = 0.0
-        for i in range(0, n, 32):
-            idx = bp.tensor(order[i : i + 32])
-            loss = nn.functional.cross_entropy(net(xtr[idx]), ytr[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss) * len(idx)
-        losses.append(total / n)
-    with bp.no_grad():
-        acc = float((net(xte).argmax(dim=1) == yte).float().mean())
-    return losses, acc
+    trainer = Trainer(net, nn.CrossEntropyLoss(), opt, metrics=["accuracy"], callbacks=[stats],
+                      verbose=0)  # fmt: skip
+    history = trainer.fit(train_data, epochs=epochs)
+    return history, stats.layers, trainer.evaluate(test_data)["accuracy"]
 
 
 def gaussian(std: float):
@@ -114,30 +105,40 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     from matplotlib.figure import Figure
 
-    xtr, ytr, xte, yte = digits()
+    train_data, test_data = digits()
     results: dict = {}
-    fig = Figure(figsize=(12, 8), layout="constrained")
-    axes = fig.subplots(2, 2)
+    fig = Figure(figsize=(16, 8), layout="constrained")
+    axes = fig.subplots(2, 3)
     for row, (part, configs) in enumerate(CONFIGS.items()):
-        print(f"\n{part}: gradient norm per layer at initialisation (layer 1 ... {DEPTH + 1})")
-        for name, act, init, lr in configs:
+        print(f"\n{part}: gradient norm per layer, first epoch (layer 1 ... {DEPTH + 1})")
+        for k, (name, act, init, lr) in enumerate(configs):
             bp.manual_seed(0)
             net = deep_mlp(act, init)
-            norms = layer_grad_norms(net, xtr[:256], ytr[:256])
-            losses, acc = train(net, xtr, ytr, xte, yte, args.epochs, lr)
-            results[name] = {"grad_norms": norms, "losses": losses, "accuracy": acc}
+            history, layers, acc = train(net, train_data, test_data, args.epochs, lr)
+            h = history.history
+            norms = [h[f"grad_norm/{layer}"][0] for layer in layers]
+            dead = [v[-1] for key, v in h.items() if key.startswith("dead_relu/")]
+            results[name] = {"grad_norms": norms, "losses": h["loss"], "accuracy": acc,
+                             "grad_norms_last": [h[f"grad_norm/{la}"][-1] for la in layers],
+                             "dead_relu": dead}  # fmt: skip
             ratio = norms[0] / norms[-1]
             print(f"  {name:<22} first/last {ratio:9.2e}  " + " ".join(f"{g:.1e}" for g in norms))
-            print(f"  {'':<22} test accuracy after {args.epochs} epochs: {acc:.1%}")
-            layers = np.arange(1, len(norms) + 1)
-            axes[row, 0].semilogy(layers, norms, "o-", label=name)
-            axes[row, 1].plot(np.arange(1, len(losses) + 1), losses, label=f"{name} ({acc:.0%})")
-        axes[row, 0].set(xlabel="layer (input side first)", ylabel="|dL/dW| at init")
+            line = f"  {'':<22} test accuracy after {args.epochs} epochs: {acc:.1%}"
+            if dead:
+                line += f"; dead ReLUs in the last epoch: {np.mean(dead):.1%} on average"
+            print(line)
+            axes[row, 0].semilogy(np.arange(1, len(norms) + 1), norms, "o-", label=name)
+            axes[row, 2].plot(
+                np.arange(1, len(h["loss"]) + 1), h["loss"], label=f"{name} ({acc:.0%})"
+            )
+            if k == 0:  # the network that fails: every layer's gradient over the epochs
+                plot_gradient_stats(history, ax=axes[row, 1], title=f"{name}: per layer, per epoch")
+        axes[row, 0].set(xlabel="layer (input side first)", ylabel="gradient norm, first epoch")
         axes[row, 0].set_title("gradient norm per layer: " + ("depth" if row == 0 else "init"))
-        axes[row, 1].set(xlabel="epoch", ylabel="training loss", title="training (test accuracy)")
-        for ax in axes[row]:
+        axes[row, 2].set(xlabel="epoch", ylabel="training loss", title="training (test accuracy)")
+        for ax in axes[row, ::2]:
             ax.legend(fontsize=8, frameon=False)
-    fig.suptitle(f"A {DEPTH}-hidden-layer MLP on the 8x8 digits")
+    fig.suptitle(f"A {DEPTH}-hidden-layer MLP on the 8x8 digits (gradients from GradientStats)")
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "vanishing_gradients.png"
     fig.savefig(path, dpi=110)

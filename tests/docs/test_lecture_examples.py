@@ -31,7 +31,10 @@ def test_vanishing_gradients(tmp_path):
     assert sig[0] / sig[-1] < 1e-5  # the first layer's gradient has all but vanished
     assert 0.1 < relu[0] / relu[-1] < 10
     tiny, glorot = r["tanh, N(0, 0.01²)"]["grad_norms"], r["tanh, Glorot uniform"]["grad_norms"]
-    assert max(tiny) < 1e-8 < min(glorot)
+    # (per layer, weights and bias: the output layer's bias gradient is O(1) for any init)
+    assert tiny[0] < 1e-8 < min(glorot) and tiny[0] / tiny[-1] < 1e-8
+    dead = r["ReLU, He init"]["dead_relu"]  # one fraction per ReLU module, from GradientStats
+    assert len(dead) == 10 and all(0 <= d < 0.5 for d in dead)
     assert (tmp_path / "vanishing_gradients.png").stat().st_size > 0
 
 
@@ -42,6 +45,8 @@ def test_learning_rates(tmp_path):
     assert np.all(np.diff(q["0.1 (too small)"]) < 0)  # creeps monotonically
     m = r["mlp"]
     assert m["0.3 (right)"][-1] < m["0.001 (too small)"][-1] < m["3.0 (too large)"][0] + 1
+    s = r["lr_find"].suggestion  # steeper than "too small", below "too large", and it trains
+    assert 0.1 < s < 3.0 and m[f"{s:.2g} (lr_find)"][-1] < m["0.001 (too small)"][-1]
     assert (tmp_path / "learning_rates.png").stat().st_size > 0
 
 

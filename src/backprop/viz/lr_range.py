@@ -52,11 +52,14 @@ def plot_lr_find(result, path: str | os.PathLike | None = None, title: str | Non
     ax.set_xscale("log")
     # Keep the picture on the interesting part: the explosion at the end would flatten the rest.
     top = max(losses[0], losses[: best + 1].max()) * 1.25
-    low = losses.min() - 0.05 * abs(top - losses.min())
+    bottom = losses.min()
+    if raw.shape == lrs.shape and np.isfinite(raw[: best + 1]).any():
+        bottom = min(bottom, np.nanmin(raw[: best + 1]))  # the batch losses up to the minimum
+    low = bottom - 0.05 * abs(top - bottom)
     if np.isfinite(top) and top > low:
         ax.set_ylim(low, top)
     ax.set(xlabel="learning rate", ylabel="loss", title=title or "learning-rate range test")
-    ax.grid(True, which="both", alpha=0.3)
+    ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, frameon=False)
     if path is not None:
         save_png(fig, path)
