@@ -32,6 +32,7 @@ __all__ = [
     "init", "is_initialized", "world_size", "rank", "local_rank", "is_main_process", "barrier",
     "all_reduce", "broadcast", "all_gather_object", "broadcast_object",
     "DistributedDataParallel", "DistributedSampler",
+    "ProcessGroup", "process_group", "run_on_main", "abort",
 ]  # fmt: skip
 
 _initialized = False
@@ -151,3 +152,4 @@ def _bump(x) -> None:
 
 from .ddp import DistributedDataParallel  # noqa: E402
 from .sampler import DistributedSampler  # noqa: E402
+from .training import ProcessGroup, abort, process_group, run_on_main  # noqa: E402

@@ -40,7 +40,7 @@ class DistributedDataParallel(Module):
         module: the model; ``.module`` gives it back.
         bucket_cap_mb: the largest flat bucket of gradients all-reduced at once, in MiB.
         broadcast_buffers: copy rank 0's buffers (batch norm's running statistics) to every rank
-            before each forward, as PyTorch does by default.
+            before each forward in grad mode, as PyTorch does by default.
 
     ``state_dict()`` and ``load_state_dict()`` are the module's own (no ``module.`` prefix), so a
     checkpoint loads into the bare model.
@@ -134,9 +134,12 @@ class DistributedDataParallel(Module):
 
     # ------------------------------------------------------------------ forward / backward
     def forward(self, *args, **kwargs):
-        if self.broadcast_buffers:
-            self._broadcast_state(params=False)
+        # As PyTorch: only a forward in grad mode synchronises (buffers now, gradients after
+        # backward); one under no_grad (evaluation, prediction) is local, so a rank may run it
+        # alone.
         if is_grad_enabled():
+            if self.broadcast_buffers:
+                self._broadcast_state(params=False)
             self._pending = True
         return self.module(*args, **kwargs)
 

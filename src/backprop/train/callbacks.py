@@ -601,7 +601,9 @@ class NonFiniteLossError(RuntimeError):
 
 class NaNGuard(Callback):
     """Stop training as soon as the loss is NaN or infinite, before the step that would spread it
-    into the weights. Always attached by the Trainer (``nan_guard=False`` to drop it).
+    into the weights. Always attached by the Trainer (``nan_guard=False`` to drop it). In a job
+    of several processes the batch loss it sees is the one over all ranks, so every rank stops
+    at the same batch.
 
     Raises :class:`NonFiniteLossError` naming the epoch, the batch, the global step and the value.
     When ``explain=True`` and :func:`backprop.autograd.detect_anomaly` is available, the failing
@@ -638,9 +640,17 @@ class NaNGuard(Callback):
         if detect is None or batch is None:
             return None
         x, y = batch
+        # The model itself, not its DistributedDataParallel: each rank explains its own batch
+        # without a collective (the other ranks may be explaining theirs, or nothing).
+        from ..distributed.ddp import DistributedDataParallel
+
+        model = self.trainer.model
+        if isinstance(model, DistributedDataParallel):
+            model = model.module
         try:
             with detect():
-                loss = self.trainer.loss_fn(self.trainer.forward(x), y)
+                output = model(*x) if isinstance(x, (tuple, list)) else model(x)
+                loss = self.trainer.loss_fn(output, y)
                 loss.backward()
         except Exception as e:  # the anomaly report is the explanation we want
             return f"Anomaly detection: {e}"

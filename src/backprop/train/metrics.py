@@ -4,7 +4,9 @@ Each metric has a functional form for one batch (``accuracy(output, target)``) a
 (``Accuracy()``) that accumulates over batches with ``update(output, target)`` and gives the result
 for everything seen with ``compute()``, so an epoch's accuracy is exact however the data was
 batched.
-Streaming metrics keep only sums and counts (a confusion matrix at most), never the outputs.
+Streaming metrics keep only sums and counts (a confusion matrix at most), never the outputs, so
+the processes of a data-parallel job get the metric of all their examples by summing those
+(:func:`sync_metrics`, one all-reduce).
 
 Language-model outputs are logits ``(N, T, V)`` over a vocabulary, class dimension last (how a
 GPT returns them), against token ids ``(N, T)``: :class:`TokenAccuracy` and :class:`BitsPerToken`
@@ -51,6 +53,7 @@ __all__ = [
     "mean_squared_error",
     "get_metric",
     "register_metric",
+    "sync_metrics",
     "METRIC_NAMES",
 ]
 
@@ -210,10 +213,15 @@ class Metric:
 
     ``compute()`` returns a float, or a dict of floats (each logged under its own name). The state
     is a few sums (``state_dict()`` / ``load_state_dict()`` save it in checkpoints).
+
+    ``sum_states`` names the attributes that are sums over the examples seen (numbers or arrays):
+    summed over processes they give the metric of every process's examples (see
+    :func:`sync_metrics`). A subclass with other state lists its own.
     """
 
     name: str = "metric"
     higher_is_better: bool = True
+    sum_states: tuple[str, ...] = ("total", "count")
 
     def __init__(self) -> None:
         self.reset()
@@ -313,6 +321,7 @@ class ConfusionMatrix(Metric):
     """Streaming :func:`confusion_matrix`; ``compute()`` returns the int64 matrix (not logged)."""
 
     name = "confusion_matrix"
+    sum_states = ("matrix",)
 
     def __init__(self, num_classes: int) -> None:
         if not isinstance(num_classes, int) or num_classes < 1:
@@ -384,6 +393,41 @@ class BitsPerToken(Metric):
         nll = np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(ids)), ids]
         self.total += float(nll.sum() / np.log(2.0))
         self.count += int(ids.size)
+
+
+# ---------------------------------------------------------------------------------- processes
+def sync_metrics(metrics, all_reduce: Callable[[np.ndarray], Any]) -> None:
+    """Replace the sums of ``metrics`` by their totals over the processes of a job, in place, with
+    one call ``all_reduce(buffer)`` that sums a float64 array over the processes in place (such as
+    ``lambda a: backprop.distributed.all_reduce(a, "sum")``). Afterwards every process's
+    ``compute()`` gives the metric of all the examples every process saw.
+
+    Every process must call it at the same point with the same kinds of metrics in the same order
+    (the buffers must line up). Integer counts stay integers; they are exact up to 2**53.
+    """
+    parts = [
+        np.asarray(getattr(m, name), dtype=np.float64).reshape(-1)
+        for m in metrics
+        for name in m.sum_states
+    ]
+    if not parts:
+        return
+    buf = np.concatenate(parts)
+    all_reduce(buf)
+    offset = 0
+    for m in metrics:
+        for name in m.sum_states:
+            old = getattr(m, name)
+            size = np.size(old)
+            values = buf[offset : offset + size]
+            offset += size
+            if isinstance(old, np.ndarray):
+                new = values.reshape(old.shape).astype(old.dtype)
+            elif isinstance(old, (int, np.integer)) and not isinstance(old, bool):
+                new = int(round(float(values[0])))
+            else:
+                new = float(values[0])
+            setattr(m, name, new)
 
 
 # ---------------------------------------------------------------------------------- by name
