@@ -30,13 +30,18 @@ API = {
         "backprop.autograd.trace.trace",
     ],
     "data": ["backprop.data.DataLoader", "backprop.data.MNIST"],
-    "train": ["backprop.train"],
+    "train": ["backprop.train", "backprop.train.GradientStats", "backprop.train.lr_find.lr_find"],
     "models": [
         "backprop.models.LeNet5",
         "backprop.models.pretrain_layerwise",
         "backprop.models.summary.summary",
     ],
-    "viz": ["backprop.viz.draw_graph", "backprop.viz.plot_filters"],
+    "viz": [
+        "backprop.viz.draw_graph",
+        "backprop.viz.plot_filters",
+        "backprop.viz.plot_gradient_stats",
+        "backprop.viz.plot_lr_find",
+    ],
 }
 
 

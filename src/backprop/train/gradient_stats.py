@@ -64,6 +64,12 @@ class GradientStats(Callback):
     Attributes:
         layers: the layer names, input side first (set when training begins).
         relus: the names of the ReLU modules watched.
+
+    Example:
+        >>> trainer = Trainer(model, nn.CrossEntropyLoss(), opt, callbacks=[GradientStats()])
+        >>> history = trainer.fit(train_loader, epochs=10)
+        >>> history["grad_norm/0"]         # the first layer's gradient norm, one value per epoch
+        >>> backprop.viz.plot_gradient_stats(history, "gradient_flow.png")
     """
 
     order = -75  # after NaNGuard (-100), before GradientClipping (-50) and History (80)

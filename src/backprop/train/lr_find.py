@@ -114,6 +114,15 @@ def lr_find(
         ValueError: a bad setting, a loader without batches, or a loss that is not one number.
         TypeError: a loss function that does not return a Tensor, or batches that are not
             ``(inputs, targets)`` pairs.
+
+    Example:
+        >>> opt = optim.SGD(model.parameters(), lr=0.1)
+        >>> result = lr_find(model, train_loader, nn.CrossEntropyLoss(), opt)
+        >>> result.suggestion, result.best_lr      # the steepest descent, the minimum
+        (1.1, 1.9)
+        >>> for group in opt.param_groups:
+        ...     group["lr"] = result.suggestion    # or a few times less, to be safe
+        >>> backprop.viz.plot_lr_find(result, "lr_find.png")
     """
     _check_settings(start_lr, end_lr, num_iter, smooth, diverge)
     if not (hasattr(optimizer, "param_groups") and hasattr(optimizer, "state_dict")):
