@@ -38,11 +38,16 @@ __all__ = ["write", "write_values", "check_cast"]
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
+class CastError(RuntimeError, TypeError):
+    """A result whose dtype cannot be written into the tensor: PyTorch's RuntimeError, and a
+    TypeError (a dtype refusal, as the other ops give)."""
+
+
 def check_cast(op: str, result, target) -> None:
     """PyTorch's rule for writing a result of dtype ``result`` into a tensor of dtype ``target``:
     allowed unless it goes down in kind (float to integer, integer to bool)."""
     if _KIND_RANK[np.dtype(result).kind] > _KIND_RANK[np.dtype(target).kind]:
-        raise RuntimeError(
+        raise CastError(
             f"{op}: result type {np.dtype(result)} can't be cast to the desired output type "
             f"{np.dtype(target)}"
         )

@@ -383,6 +383,15 @@ class Tensor:
     def int(self) -> Tensor:
         return self.astype(np.int32)
 
+    def short(self) -> Tensor:
+        return self.astype(np.int16)
+
+    def char(self) -> Tensor:
+        return self.astype(np.int8)
+
+    def byte(self) -> Tensor:
+        return self.astype(np.uint8)
+
     def bool(self) -> Tensor:
         return self.astype(np.bool_)
 

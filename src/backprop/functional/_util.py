@@ -15,6 +15,22 @@ class UnsupportedDtypeError(TypeError, NotImplementedError):
     RuntimeError, saying ``"..._cpu" not implemented for 'Float'``); also a TypeError."""
 
 
+class IndexDtypeError(IndexError, TypeError):
+    """An index tensor of a dtype PyTorch does not index with: an IndexError (as PyTorch's
+    ``x[i]``) and a TypeError."""
+
+
+def check_index_dtype(index, op: str, int32: bool = True) -> None:
+    """PyTorch's index dtypes for the index-taking ops: an int64 tensor, or int32 where
+    ``int32`` (gather, scatter, index_select, index_add; take, take_along_dim, index_copy and
+    index_fill take int64 only). Raw arrays and lists are not checked."""
+    if isinstance(index, Tensor):
+        dt = index.data.dtype
+        if dt != INT64 and not (int32 and dt == np.int32):
+            want = "int64 or int32" if int32 else "int64"
+            raise IndexDtypeError(f"{op}: index must be an {want} tensor, got dtype {dt}")
+
+
 class IndexShapeError(IndexError, ValueError):
     """An index that does not fit the tensor: an IndexError (as PyTorch) and a ValueError."""
 
@@ -217,6 +233,12 @@ def fit_int(s: int, dtype, op: str, checked: bool = False):
     if not -(2**63) <= s < 2**64:
         raise OverflowError(f"{op}: the Python int {s} does not fit 64 bits")
     return np.asarray(s & (2**64 - 1), dtype=np.uint64).astype(dtype)
+
+
+def no_bool(t: Tensor, op: str) -> None:
+    """Refuse a bool tensor where PyTorch has no kernel for one (argmax, median, topk...)."""
+    if t.data.dtype.kind == "b":
+        raise UnsupportedDtypeError(f"{op}: not implemented for bool tensors")
 
 
 def check_float(t: Tensor, op: str) -> None:

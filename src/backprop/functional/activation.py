@@ -6,7 +6,7 @@ import numpy as np
 
 from ..ops import activation as A
 from ..tensor import Tensor
-from ._util import check_float, one_dim, write_out
+from ._util import FLOAT_DEFAULT, cast, check_float, one_dim, write_out
 from .elementwise import clone
 from .reduction import norm
 
@@ -51,19 +51,28 @@ def _number(v, op: str, name: str) -> float:
     return float(v)
 
 
+def _to_float(x, op: str) -> Tensor:
+    """``x``, an integer or bool tensor as float32 (PyTorch computes ``sigmoid`` and ``tanh`` of
+    integers in the default float dtype)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    return x if x.data.dtype.kind == "f" else cast(x, FLOAT_DEFAULT)
+
+
 def sigmoid(input: Tensor) -> Tensor:
-    """``1 / (1 + exp(-x))``, computed without overflow."""
-    return A.Sigmoid.apply(_float(input, "sigmoid"))
+    """``1 / (1 + exp(-x))``, computed without overflow; integer and bool inputs give float32."""
+    return A.Sigmoid.apply(_to_float(input, "sigmoid"))
 
 
 def tanh(input: Tensor) -> Tensor:
-    """Hyperbolic tangent."""
-    return A.Tanh.apply(_float(input, "tanh"))
+    """Hyperbolic tangent; integer and bool inputs give float32."""
+    return A.Tanh.apply(_to_float(input, "tanh"))
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``max(x, 0)``; the gradient at 0 is 0, as in PyTorch. ``inplace``: write into ``input``."""
-    return _apply(_float(input, "relu"), inplace, "relu", A.ReLU.apply)
+    """``max(x, 0)``; the gradient at 0 is 0, as in PyTorch. ``inplace``: write into ``input``.
+    Integer tensors keep their dtype (no gradient); bool ones are refused, as in PyTorch."""
+    return _apply(_real(input, "relu"), inplace, "relu", A.ReLU.apply)
 
 
 def relu_(input: Tensor) -> Tensor:
@@ -193,8 +202,13 @@ def hardtanh(
     hi = _number(max_val, "hardtanh", "max_val")
     if lo > hi:
         raise ValueError(f"hardtanh: min_val ({lo}) cannot be greater than max_val ({hi})")
+    x = _real(input, "hardtanh")
+    if x.dtype.kind == "u" and lo < 0:
+        raise TypeError(
+            f"hardtanh: an unsigned tensor ({x.dtype}) cannot take the negative limit {lo}"
+        )
     fn = lambda x: A.Hardtanh.apply(x, min_val=lo, max_val=hi)  # noqa: E731
-    return _apply(_real(input, "hardtanh"), inplace, "hardtanh", fn)
+    return _apply(x, inplace, "hardtanh", fn)
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:

@@ -164,7 +164,9 @@ def rsqrt(input: Tensor) -> Tensor:
 
 
 def square(input: Tensor) -> Tensor:
-    """``input * input``."""
+    """``input * input`` (a bool tensor gives int64, as PyTorch's ``pow(x, 2)``)."""
+    if isinstance(input, Tensor) and input.data.dtype.kind == "b":
+        input = input.long()
     return mul(input, input)
 
 
@@ -174,13 +176,19 @@ def reciprocal(input: Tensor) -> Tensor:
 
 
 def abs(input: Tensor) -> Tensor:
-    """Elementwise absolute value; its gradient at 0 is 0, as in PyTorch."""
-    return E.Abs.apply(as_tensor(input, "abs"))
+    """Elementwise absolute value; its gradient at 0 is 0, as in PyTorch (bool refused)."""
+    x = as_tensor(input, "abs")
+    if x.data.dtype.kind == "b":
+        raise UnsupportedDtypeError("abs: not implemented for bool tensors")
+    return E.Abs.apply(x)
 
 
 def sign(input: Tensor) -> Tensor:
-    """Elementwise sign (-1, 0 or 1); its gradient is zero."""
-    return E.Sign.apply(as_tensor(input, "sign"))
+    """Elementwise sign (-1, 0 or 1; a bool tensor's is itself); its gradient is zero."""
+    x = as_tensor(input, "sign")
+    if x.data.dtype.kind == "b":
+        return Tensor._make(x.data.copy(), False, None)
+    return E.Sign.apply(x)
 
 
 def clamp(input: Tensor, min=None, max=None) -> Tensor:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..ops import indexing as I
 from ..tensor import Tensor
-from ._util import IndexShapeError, one_dim
+from ._util import IndexDtypeError, IndexShapeError, check_index_dtype, one_dim
 
 __all__ = ["getitem", "gather", "index_select", "masked_fill"]
 
@@ -19,6 +21,18 @@ def _plain(i):
     """
     if isinstance(i, Tensor):
         i = i.data
+        if i.dtype == np.uint8:  # PyTorch's deprecated byte mask
+            warnings.warn(
+                "indexing with a uint8 tensor (a mask) is deprecated, as in PyTorch; use a "
+                "bool tensor",
+                UserWarning,
+                stacklevel=3,
+            )
+            i = i.astype(np.bool_)
+        elif i.ndim and i.dtype.kind in "iu" and i.dtype not in (np.int32, np.int64):
+            raise IndexDtypeError(
+                f"index: tensors used as indices must be int64, int32, uint8 or bool, got {i.dtype}"
+            )
     elif isinstance(i, list):
         i = np.asarray(i)
         if i.size == 0 and i.dtype.kind == "f":
@@ -124,6 +138,7 @@ def _ints_first(index, ndim: int | None = None):
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j] = input[i][index[i][j]]`` along ``dim`` (``index`` has input's rank)."""
     d = one_dim(dim, input.ndim, "gather")
+    check_index_dtype(index, "gather")
     idx = _plain(index)
     if not isinstance(idx, np.ndarray) or not np.issubdtype(idx.dtype, np.integer):
         raise TypeError("gather: index must be an integer tensor")
@@ -147,6 +162,7 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """Select entries ``index`` (1-D integer) along ``dim``."""
     d = one_dim(dim, input.ndim, "index_select")
+    check_index_dtype(index, "index_select")
     idx = np.asarray(_plain(index))
     if idx.ndim > 1 or not np.issubdtype(idx.dtype, np.integer):
         raise TypeError(
@@ -160,7 +176,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
 def masked_fill(input: Tensor, mask: Tensor, value: float) -> Tensor:
     """``value`` where ``mask`` (bool, broadcastable to input) is true, else ``input``."""
-    m = np.asarray(_plain(mask))
+    m = np.asarray(mask.data if isinstance(mask, Tensor) else _plain(mask))
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {m.dtype}")
     try:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..ops.linalg import AddMM, Cdist, Cross, Einsum, Linear, MatMul
 from ..tensor import Tensor
-from ._util import cast, is_float, one_dim, promote, write_out
+from ._util import UnsupportedDtypeError, cast, is_float, one_dim, promote, write_out
 
 __all__ = [
     "matmul", "mm", "bmm", "dot", "linear", "einsum", "addmm", "addmv", "baddbmm", "outer", "ger",
@@ -28,6 +28,8 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
     if a.dtype != b.dtype:
         dt = promote(a.dtype, b.dtype)
         a, b = cast(a, dt), cast(b, dt)
+    if a.data.dtype.kind == "b":
+        raise UnsupportedDtypeError("matmul: not implemented for bool tensors")
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least 1 dim, got {a.shape} and {b.shape}")
     k1 = a.shape[-1]

@@ -16,7 +16,7 @@ import numpy as np
 from ..ops import reduction as R
 from ..ops.indexing import Gather
 from ..tensor import Tensor
-from ._util import as_tensor, dim_tuple, is_float, one_dim
+from ._util import as_tensor, dim_tuple, is_float, no_bool, one_dim
 from .elementwise import maximum, minimum
 
 __all__ = [
@@ -94,7 +94,9 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None
     """Sum over ``dim`` (an int, a tuple, or None for all). Bool and int inputs sum to int64."""
     input = _as_dtype(as_tensor(input, "sum"), dtype, "sum")
     axes = _axes(input, pick_dim(dim, axis, "sum"), "sum")
-    return R.Sum.apply(_to_long(input), axis=axes, keepdim=pick_keepdim(keepdim, keepdims))
+    if dtype is None:
+        input = _to_long(input)
+    return R.Sum.apply(input, axis=axes, keepdim=pick_keepdim(keepdim, keepdims))
 
 
 def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None):
@@ -206,6 +208,7 @@ def argmin(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdim
 
 def _arg(input, dim, keepdim, op):
     input = as_tensor(input, op)
+    no_bool(input, op)
     fn = np.argmax if op == "argmax" else np.argmin
     if dim is None or input.ndim == 0:
         if dim is not None:
@@ -273,7 +276,8 @@ def logsumexp(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keep
     dim = pick_dim(dim, axis, "logsumexp")
     if dim is None:
         raise TypeError("logsumexp: missing dim (an int or a tuple of ints)")
-    _need_float(input, "logsumexp")
+    if not is_float(input.data.dtype):
+        input = input.float()  # (PyTorch computes integers' in the default float dtype)
     axes = _axes(input, dim, "logsumexp")
     _non_empty(input, axes, "logsumexp")  # (PyTorch gives -inf)
     return R.LogSumExp.apply(input, axis=axes, keepdim=pick_keepdim(keepdim, keepdims))
@@ -284,7 +288,9 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=Non
     Bool and int inputs multiply in int64, as in PyTorch."""
     input = _as_dtype(as_tensor(input, "prod"), dtype, "prod")
     axes = _axes(input, pick_dim(dim, axis, "prod"), "prod", many=False)
-    return R.Prod.apply(_to_long(input), axis=axes, keepdim=pick_keepdim(keepdim, keepdims))
+    if dtype is None:
+        input = _to_long(input)
+    return R.Prod.apply(input, axis=axes, keepdim=pick_keepdim(keepdim, keepdims))
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
@@ -348,6 +354,7 @@ def nanmedian(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keep
 
 def _median(input, dim, keepdim, axis, keepdims, ignore_nan, op):
     input = as_tensor(input, op)
+    no_bool(input, op)
     dim = pick_dim(dim, axis, op)
     if dim is None:
         _non_empty(input, None, op)

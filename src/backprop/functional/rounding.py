@@ -20,6 +20,11 @@ __all__ = [
 def _round(op, input, fn, decimals=0):
     x = as_tensor(input, op)
     if not is_float(x.dtype):
+        if x.dtype.kind == "b" or decimals:
+            raise UnsupportedDtypeError(
+                f"{op}: not implemented for dtype {x.dtype}"
+                + (f" with decimals={decimals} (floating-point tensors only)" if decimals else "")
+            )
         return x if decimals >= 0 else Tensor._make(np.round(x.data, decimals), False, None)
     return Rounding.apply(x, fn=fn, decimals=int(decimals))
 

@@ -12,7 +12,7 @@ import numpy as np
 from ..ops import scan as C
 from ..ops.indexing import Gather
 from ..tensor import Tensor
-from ._util import as_tensor, is_float, one_dim
+from ._util import as_tensor, is_float, no_bool, one_dim
 from .reduction import ValuesIndices, pick_dim, pick_keepdim, select_along
 
 __all__ = [
@@ -124,6 +124,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     sorted order (NaN counts as the largest). ``values`` is differentiable (the gradient goes to
     the selected elements); ``indices`` is not."""
     input = as_tensor(input, "topk")
+    no_bool(input, "topk")
     if axis is not None:
         dim = axis
     d = one_dim(dim, input.ndim, "topk")
@@ -141,6 +142,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, axi
     """The ``k``-th smallest element (1-based) along ``dim``: ``(values, indices)``; NaN counts
     as the largest. The gradient goes to the returned index."""
     input = as_tensor(input, "kthvalue")
+    if input.ndim:  # (PyTorch returns a 0-d bool as it is)
+        no_bool(input, "kthvalue")
     if axis is not None:
         dim = axis
     n = input.shape[one_dim(dim, input.ndim, "kthvalue")] if input.ndim else 1

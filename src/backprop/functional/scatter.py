@@ -12,7 +12,7 @@ import numpy as np
 from ..ops import scatter as P
 from ..ops.indexing import Gather
 from ..tensor import Tensor
-from ._util import IndexShapeError, as_tensor, one_dim
+from ._util import IndexShapeError, as_tensor, check_index_dtype, one_dim
 
 __all__ = [
     "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
@@ -20,9 +20,11 @@ __all__ = [
 ]  # fmt: skip
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
+_INT64_ONLY = ("take", "take_along_dim", "index_copy", "index_fill")  # (PyTorch's index dtypes)
 
 
 def _int_index(index, op: str) -> np.ndarray:
+    check_index_dtype(index, op, int32=op not in _INT64_ONLY)
     a = np.asarray(index.data if isinstance(index, Tensor) else index)
     if not np.issubdtype(a.dtype, np.integer):
         raise TypeError(f"{op}: index must be an integer tensor, got dtype {a.dtype}")

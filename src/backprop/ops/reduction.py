@@ -26,7 +26,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, *, axis=None, keepdim=False):
         ctx.meta = (x.shape, x.dtype, axis, keepdim)
-        return x.sum(axis=axis, keepdims=keepdim)
+        # In x's dtype: NumPy would sum small integers in int64 (the caller chose the dtype).
+        return x.sum(axis=axis, keepdims=keepdim, dtype=None if x.dtype.kind == "f" else x.dtype)
 
     @staticmethod
     def backward(ctx, gy):
@@ -226,7 +227,7 @@ class Prod(Function):
     def forward(ctx, x, *, axis=None, keepdim=False):
         ctx.save_for_backward(x)
         ctx.meta = (axis, keepdim)
-        return x.prod(axis=axis, keepdims=keepdim)
+        return x.prod(axis=axis, keepdims=keepdim, dtype=None if x.dtype.kind == "f" else x.dtype)
 
     @staticmethod
     def backward(ctx, gy):
