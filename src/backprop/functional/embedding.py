@@ -47,13 +47,20 @@ def embedding(
             raise ValueError(f"{op}: padding_idx {padding_idx} must be within [-{V}, {V})")
         padding_idx = int(padding_idx) % V
     if max_norm is not None:
-        with no_grad():
-            rows = np.unique(idx)
-            w = weight.data
-            norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
-            big = norms > max_norm
-            scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
-            w[rows[big]] *= scale[:, None]
-            if big.any():
-                weight._bump_version()
+        renorm_rows(weight, idx, max_norm, norm_type)
     return Embedding.apply(weight, idx, padding_idx=padding_idx)
+
+
+def renorm_rows(weight: Tensor, idx: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """Scale the rows of ``weight`` that ``idx`` picks, in place and without gradient, to a
+    ``norm_type``-norm at most ``max_norm`` (PyTorch's ``embedding_renorm_``: a row over the
+    bound is multiplied by ``max_norm / (norm + 1e-7)``); the version is bumped if one was."""
+    with no_grad():
+        rows = np.unique(idx)
+        w = weight.data
+        norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
+        big = norms > max_norm
+        scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
+        w[rows[big]] *= scale[:, None]
+        if big.any():
+            weight._bump_version()

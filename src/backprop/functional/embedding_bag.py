@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
 from ..ops.embedding_bag import EmbeddingBag
 from ..tensor import Tensor
 from ._util import IndexShapeError, is_float
+from .embedding import renorm_rows
 
 __all__ = ["embedding_bag"]
 
@@ -63,51 +63,10 @@ def embedding_bag(
     if not np.issubdtype(idx.dtype, np.integer):
         raise TypeError(f"{op}: indices must be integers, got dtype {idx.dtype}")
     V = weight.shape[0]
-    if idx.ndim == 2:
-        if offsets is not None:
-            raise ValueError(f"{op}: offsets must be None with a 2-D input (got shape {idx.shape})")
-        B, L = idx.shape
-        starts = np.arange(B + 1, dtype=np.int64) * L
-    elif idx.ndim == 1:
-        if offsets is None:
-            raise ValueError(f"{op}: a 1-D input needs offsets")
-        off = offsets.data if isinstance(offsets, Tensor) else np.asarray(offsets)
-        if off.ndim != 1 or not np.issubdtype(off.dtype, np.integer):
-            raise ValueError(f"{op}: offsets must be a 1-D integer tensor, got {off.shape}")
-        off = off.astype(np.int64)
-        if off.size and off[0] != 0:
-            raise ValueError(f"{op}: offsets[0] has to be 0, got {int(off[0])}")
-        if off.size and off[-1] > idx.size:
-            raise ValueError(
-                f"{op}: offsets[-1] can not be greater than the input's length {idx.size}, got "
-                f"{int(off[-1])}"
-            )
-        if off.size and (np.diff(off) < 0).any():
-            raise ValueError(f"{op}: offsets must be non-decreasing, got {off.tolist()}")
-        if include_last_offset:
-            if off.size < 1:
-                raise ValueError(f"{op}: include_last_offset needs at least one offset")
-            starts = off
-        else:
-            starts = np.concatenate([off, [idx.size]])
-    else:
-        raise ValueError(f"{op}: input must be 1-D (with offsets) or 2-D, got shape {idx.shape}")
+    starts = _bag_starts(idx, offsets, include_last_offset, op)
     psw = per_sample_weights
     if psw is not None:
-        if mode != "sum":
-            raise NotImplementedError(
-                f"{op}: per_sample_weights is only supported for mode='sum', got mode={mode!r}"
-            )
-        if not isinstance(psw, Tensor) or tuple(psw.shape) != tuple(idx.shape):
-            got = psw.shape if isinstance(psw, Tensor) else type(psw).__name__
-            raise ValueError(
-                f"{op}: per_sample_weights must be a Tensor of the input's shape {idx.shape}, "
-                f"got {got}"
-            )
-        if psw.dtype != weight.dtype:
-            raise TypeError(
-                f"{op}: per_sample_weights dtype {psw.dtype} must match weight dtype {weight.dtype}"
-            )
+        _check_per_sample_weights(psw, mode, idx, weight, op)
     flat = idx.reshape(-1).astype(np.int64, copy=False)
     if flat.size and (flat.min() < 0 or flat.max() >= V):
         bad = flat[(flat < 0) | (flat >= V)][0]
@@ -119,16 +78,58 @@ def embedding_bag(
     end = int(starts[-1])
     flat = flat[:end]
     if max_norm is not None:
-        with no_grad():
-            rows = np.unique(flat)
-            w = weight.data
-            norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
-            big = norms > max_norm
-            scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
-            w[rows[big]] *= scale[:, None]
-            if big.any():
-                weight._bump_version()
+        renorm_rows(weight, flat, max_norm, norm_type)
     args = (weight, flat)
     if psw is not None:
         args += (psw.reshape(-1)[:end] if end < psw.numel() else psw.reshape(-1),)
     return EmbeddingBag.apply(*args, starts=starts, mode=mode, padding_idx=padding_idx)
+
+
+def _bag_starts(idx: np.ndarray, offsets, include_last_offset: bool, op: str) -> np.ndarray:
+    """Where each bag starts in the flattened indices, plus the end of the last: B + 1 int64
+    offsets. A (B, L) input gives bags of L; a 1-D input is cut by ``offsets`` (checked:
+    ``offsets[0] == 0``, non-decreasing, within the input)."""
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{op}: offsets must be None with a 2-D input (got shape {idx.shape})")
+        B, L = idx.shape
+        return np.arange(B + 1, dtype=np.int64) * L
+    if idx.ndim != 1:
+        raise ValueError(f"{op}: input must be 1-D (with offsets) or 2-D, got shape {idx.shape}")
+    if offsets is None:
+        raise ValueError(f"{op}: a 1-D input needs offsets")
+    off = offsets.data if isinstance(offsets, Tensor) else np.asarray(offsets)
+    if off.ndim != 1 or not np.issubdtype(off.dtype, np.integer):
+        raise ValueError(f"{op}: offsets must be a 1-D integer tensor, got {off.shape}")
+    off = off.astype(np.int64)
+    if off.size and off[0] != 0:
+        raise ValueError(f"{op}: offsets[0] has to be 0, got {int(off[0])}")
+    if off.size and off[-1] > idx.size:
+        raise ValueError(
+            f"{op}: offsets[-1] can not be greater than the input's length {idx.size}, got "
+            f"{int(off[-1])}"
+        )
+    if off.size and (np.diff(off) < 0).any():
+        raise ValueError(f"{op}: offsets must be non-decreasing, got {off.tolist()}")
+    if include_last_offset:
+        if off.size < 1:
+            raise ValueError(f"{op}: include_last_offset needs at least one offset")
+        return off
+    return np.concatenate([off, [idx.size]])
+
+
+def _check_per_sample_weights(psw, mode: str, idx: np.ndarray, weight: Tensor, op: str) -> None:
+    """``per_sample_weights``: mode 'sum' only, a Tensor of the input's shape and weight's dtype."""
+    if mode != "sum":
+        raise NotImplementedError(
+            f"{op}: per_sample_weights is only supported for mode='sum', got mode={mode!r}"
+        )
+    if not isinstance(psw, Tensor) or tuple(psw.shape) != tuple(idx.shape):
+        got = psw.shape if isinstance(psw, Tensor) else type(psw).__name__
+        raise ValueError(
+            f"{op}: per_sample_weights must be a Tensor of the input's shape {idx.shape}, got {got}"
+        )
+    if psw.dtype != weight.dtype:
+        raise TypeError(
+            f"{op}: per_sample_weights dtype {psw.dtype} must match weight dtype {weight.dtype}"
+        )
