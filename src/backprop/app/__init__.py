@@ -17,6 +17,7 @@ Modules:
 - :mod:`~backprop.app.space`, :mod:`~backprop.app.search`: grid and random search in worker
   processes.
 - :mod:`~backprop.app.inputs`: decoding ``predict``'s inputs (``.npy`` arrays, images).
+- :mod:`~backprop.app.export`: ``backprop export``: a run's model to ONNX (``export_checkpoint``).
 - :mod:`~backprop.app.errors`: the error types the command line maps to exit codes.
 
 Adding a component is one edit. An optimiser, once it exists in :mod:`backprop.optim`, is one row
