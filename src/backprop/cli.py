@@ -1,7 +1,7 @@
 """The ``backprop`` command line (also ``python -m backprop``).
 
     backprop train [--config FILE] [--set KEY=VALUE ...] [--overfit-batch N]
-    backprop resume RUN_DIR [--epochs N]
+    backprop resume RUN_DIR [--epochs N] [--set KEY=VALUE ...]
     backprop eval RUN_DIR_OR_CHECKPOINT [--dataset NAME] [--split test|val|train]
     backprop predict CHECKPOINT INPUT ... [--top K]
     backprop search CONFIG (--grid | --random N) [--jobs J]
@@ -33,6 +33,8 @@ from .app.components import AUGMENTATIONS, LOSSES, OPTIMIZERS, SCHEDULERS
 from .app.config import apply_overrides, load_config, parse_overrides, validate
 from .app.datasets import DATASETS
 from .app.errors import ConfigError, DataError, UsageError
+from .app.resume import resume_run
+from .app.runlock import allocate_run_dir
 from .app.runner import (
     build_data,
     build_loss,
@@ -58,7 +60,7 @@ from .data.download import DownloadError
 from .serialization import SerializationError
 from .tensor import Tensor
 from .train.callbacks import NonFiniteLossError
-from .train.checkpoint import CheckpointError, read_checkpoint
+from .train.checkpoint import CheckpointError
 from .train.metrics import METRIC_NAMES
 from .train.trainer import Trainer
 
@@ -185,36 +187,17 @@ def _overfit(cfg, args) -> int:
 
 
 def cmd_resume(args) -> int:
-    """``backprop resume``: continue a run from its last checkpoint."""
+    """``backprop resume``: continue a run from its last checkpoint (or finish it), after
+    checking the whole run folder (app/resume.py)."""
     run_dir = Path(args.run_dir)
-    last = run_dir / "checkpoints" / "last.safetensors"
-    if not run_dir.is_dir():
-        raise UsageError(f"no such run folder: {run_dir}")
-    if not last.is_file():
-        raise UsageError(f"{run_dir} has no checkpoints/last.safetensors to resume from")
-    ckpt = read_checkpoint(last)
-    cfg = config_of(ckpt)
-    epochs = cfg.epochs if args.epochs is None else args.epochs
-    trainer_state = ckpt.trainer or {}
-    partial = trainer_state.get("partial")
-    mid = isinstance(partial, dict)
-    if trainer_state.get("stop_training") and not mid and args.epochs is None:
-        print(
-            f"{run_dir} stopped early after epoch {ckpt.epoch} (early stopping); pass --epochs "
-            f"to train further anyway."
-        )
+    outcome = resume_run(
+        run_dir, epochs=args.epochs, overrides=list(args.set or []), verbose=_verbose(args),
+        say=lambda line: print(line, flush=True),
+    )  # fmt: skip
+    result = outcome.result
+    if result is None:
+        print(outcome.message)
         return EXIT_OK
-    if ckpt.epoch >= epochs and not mid:
-        print(
-            f"{run_dir} already completed {ckpt.epoch} of {epochs} epochs; pass --epochs to "
-            f"train longer."
-        )
-        return EXIT_OK
-    where = f"epoch {ckpt.epoch + 1}" + (f", batch {partial.get('batch', 0) + 1}" if mid else "")
-    print(f"Resuming {run_dir} at {where} (of {epochs} epochs)")
-    if args.epochs is not None and args.epochs != cfg.epochs:
-        cfg.epochs = args.epochs  # so that the checkpoints and results record the new total
-    result = train_run(cfg, run_dir, verbose=_verbose(args), resume=True, epochs=epochs)
     if result.interrupted:
         return _interrupted(run_dir)
     _report_run(result, run_dir)
@@ -396,13 +379,7 @@ def cmd_search(args) -> int:
 
 def _new_search_dir(cfg) -> Path:
     """``<out_dir>/<name>-search`` (``-2``, ``-3``... appended if taken), created."""
-    out_dir = Path(cfg.out_dir) / f"{cfg.run_name()}-search"
-    k = 1
-    while out_dir.exists():
-        k += 1
-        out_dir = Path(cfg.out_dir) / f"{cfg.run_name()}-search-{k}"
-    out_dir.mkdir(parents=True)
-    return out_dir
+    return allocate_run_dir(cfg.out_dir, f"{cfg.run_name()}-search")
 
 
 def cmd_export(args) -> int:
@@ -543,13 +520,17 @@ def _parser_resume(sub) -> None:
     sp = _subparser(
         sub, "resume", "continue an interrupted or finished run",
         "Continue training a run from its last checkpoint. The result is bit-identical to "
-        "a run that was never interrupted (same seed, same config).",
+        "a run that was never interrupted (same seed, same config). A run whose training "
+        "is complete but that has no results.json (killed at the end) is finished: test "
+        "score, plots, results.json. Every checkpoint must belong to the run and "
+        "config.toml must be as the run wrote it; change settings with --set.",
         cmd_resume,
     )  # fmt: skip
     sp.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (runs/<name>)")
     sp.add_argument(
         "--epochs", type=int, help="the new total number of epochs (default: the config's)"
     )
+    _overrides(sp, "change a config key for the rest of the run, e.g. optimizer.lr=0.01")
     _quiet(sp)
 
 

@@ -8,8 +8,13 @@ A run folder ``runs/<name>/`` holds::
     history.csv              one row per epoch: loss, metrics, val_*, lr
     checkpoints/last.safetensors   the end of the last epoch (resume from it)
     checkpoints/best.safetensors   the best epoch by checkpoint.monitor (its test score is reported)
-    results.json             the test metrics, per-class precision/recall/F1, confusion matrix
     curves.png, confusion.png
+    results.json             the test metrics, per-class precision/recall/F1, confusion matrix
+                             (written last: a run without it is not finished)
+    run.json                 the run's identity: run id, model signature, optimiser, the
+                             checksum of config.toml (see :mod:`backprop.app.runrecord`)
+    .lock                    the lock held by the process working in the folder
+                             (see :mod:`backprop.app.runlock`)
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import copy
 import datetime
 import inspect
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,10 +42,12 @@ from ..train import checkpoint as _ckpt
 from ..train.callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint
 from ..train.metrics import ConfusionMatrix, precision_recall_f1
 from ..train.trainer import Trainer
+from . import runrecord
 from .components import AUGMENTATIONS, LOSSES, OPTIMIZERS, SCHEDULERS
 from .config import Config
 from .datasets import DATASETS, default_mnist_root, project_root
 from .errors import ConfigError, DataError
+from .runlock import RunLock, allocate_run_dir
 
 __all__ = [
     "DataError",
@@ -53,6 +61,7 @@ __all__ = [
     "build_loss",
     "make_run_dir",
     "train_run",
+    "finish_run",
     "load_model",
     "evaluate_model",
     "find_checkpoint",
@@ -283,15 +292,10 @@ def build_loss(cfg: Config):
 # ---------------------------------------------------------------------------------- runs
 def make_run_dir(cfg: Config) -> Path:
     """A new folder ``<out_dir>/<name>`` (``<model>-<dataset>-<date>-<time>`` when unnamed;
-    ``-2``, ``-3``... appended if taken)."""
-    out = Path(cfg.out_dir)
+    ``-2``, ``-3``... appended if taken), created atomically: two processes started at once
+    never get the same folder (see :func:`~backprop.app.runlock.allocate_run_dir`)."""
     base = cfg.name or f"{cfg.run_name()}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
-    path, k = out / base, 1
-    while path.exists():
-        k += 1
-        path = out / f"{base}-{k}"
-    path.mkdir(parents=True)
-    return path
+    return allocate_run_dir(cfg.out_dir, base)
 
 
 def remove_stale_run_temporaries(run_dir: Path) -> list[str]:
@@ -335,6 +339,12 @@ def train_run(
     """Train ``cfg`` in ``run_dir`` (None: nothing written), then score the best checkpoint on
     the test set and draw the plots.
 
+    The process holds the run folder's lock throughout (:class:`~backprop.app.runlock.RunLock`:
+    a second process is refused). A new run writes ``config.toml`` and ``run.json`` (its
+    identity) before training; a resumed one checks that the last checkpoint is of this run and
+    rewrites ``config.toml`` only when ``cfg`` changed it (``backprop resume`` checks the whole
+    folder first: :func:`backprop.app.resume.resume_run`).
+
     Args:
         verbose: 0 silent; 1 progress bar and per-epoch lines.
         overfit: train on this many examples and report whether training accuracy reaches 100%.
@@ -344,19 +354,40 @@ def train_run(
         plots: write ``curves.png`` and ``confusion.png``.
         handle_sigint: Ctrl-C stops training cleanly with a checkpoint (False: it raises
             KeyboardInterrupt, as a search wants).
+
+    Raises:
+        RunLockedError: another process works in ``run_dir``.
+        RunMismatchError: (resume) the last checkpoint is of another run; nothing is written.
     """
+    if run_dir is None:
+        return _train_run(cfg, None, verbose, overfit, resume, epochs, test, plots, handle_sigint)
+    with RunLock(run_dir, "resume" if resume else "train"):
+        return _train_run(
+            cfg, Path(run_dir), verbose, overfit, resume, epochs, test, plots, handle_sigint
+        )
+
+
+def _train_run(cfg, run_dir, verbose, overfit, resume, epochs, test, plots, handle_sigint):
     t0 = time.perf_counter()
+    record = None
     if run_dir is not None:
         remove_stale_run_temporaries(run_dir)
+        record = runrecord.read_record(run_dir) if resume else None
     _random.manual_seed(cfg.seed)
     data = build_data(cfg, overfit=overfit)
     model = build_model(cfg, data.info)
     optimizer = build_optimizer(cfg, model)
+    identity = runrecord.RunIdentity(
+        record["run_id"] if record else None if resume else runrecord.new_run_id(),
+        cfg.model.name, runrecord.state_signature(model.state_dict()), type(optimizer).__name__,
+    )  # fmt: skip
     meta = {
         "config": cfg.to_dict(),
         "model": {"name": cfg.model.name, "options": model_options(cfg, data.info)},
         "data": data.info,
     }
+    if identity.run_id is not None:
+        meta["run_id"] = identity.run_id
     callbacks, ckpt_cb = _run_callbacks(cfg, run_dir, meta, verbose, overfit)
     trainer = Trainer(
         model, build_loss(cfg), optimizer, metrics=cfg.metrics, callbacks=callbacks,
@@ -367,10 +398,13 @@ def train_run(
     if resume:
         if ckpt_cb is None or not ckpt_cb.last_path.is_file():
             raise FileNotFoundError(f"no checkpoint to resume from in {run_dir}/checkpoints")
-        trainer.load_checkpoint(ckpt_cb.last_path)
-    if run_dir is not None:
+        last = _load_own_checkpoint(trainer, ckpt_cb, record, identity)
+        _record_config(run_dir, cfg, record, last)
+    elif run_dir is not None:
+        text = cfg.to_toml()
         with atomic_write(run_dir / "config.toml", "w", within=run_dir) as f:
-            f.write(cfg.to_toml())
+            f.write(text)
+        runrecord.write_record(run_dir, identity, text)
     trainer.fit(data.train, data.val, epochs=cfg.epochs if epochs is None else epochs)
     result = RunResult(
         run_dir,
@@ -385,8 +419,101 @@ def train_run(
         _test_best(cfg, trainer, ckpt_cb, data, result)
     if run_dir is not None and plots and not trainer.interrupted and len(trainer.history):
         _plots(run_dir, trainer.history.history, result.test, data.info, cfg)
+    if result.test is not None and run_dir is not None:
+        _write_results(run_dir, result, data.info)  # last: the mark of a finished run
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _load_own_checkpoint(trainer: Trainer, ckpt_cb, record: dict | None, identity):
+    """Resume ``trainer`` from the last checkpoint after checking that it is of this run (the
+    record's identity, or for a folder without ``run.json`` the model and optimiser built);
+    new checkpoints keep its run id. Returns the checkpoint."""
+    ckpt = _ckpt.read_checkpoint(ckpt_cb.last_path)
+    found = runrecord.identity_of_checkpoint(ckpt)
+    if record is not None:
+        expected, source = runrecord.record_identity(record), "its run.json records"
+    else:
+        expected = runrecord.RunIdentity(
+            found.run_id, identity.model, identity.signature, identity.optimizer
+        )
+        source = "the config builds"
+    if found != expected:
+        raise runrecord.RunMismatchError(
+            f"{ckpt.path} does not belong to this run: the checkpoint is {found}; {source} "
+            f"{expected}. Nothing was changed"
+        )
+    trainer.load_checkpoint(ckpt_cb.last_path)
+    if found.run_id is not None:
+        ckpt_cb.metadata["run_id"] = found.run_id
+    return ckpt
+
+
+def _record_config(run_dir: Path, cfg: Config, record: dict | None, ckpt) -> None:
+    """Make ``config.toml`` say ``cfg`` (and ``run.json`` hold its checksum) when it does not:
+    an edit made in the file since the run wrote it is refused, never overwritten (see
+    :func:`~backprop.app.runrecord.check_config_edits`)."""
+    try:
+        recorded = config_of(ckpt)
+    except (KeyError, TypeError, ValueError) as e:
+        raise _ckpt.CheckpointError(
+            f"{ckpt.path}: no usable config in the checkpoint ({e})"
+        ) from None
+    if not runrecord.check_config_edits(run_dir, record, recorded, cfg):
+        return
+    text = cfg.to_toml()
+    with atomic_write(run_dir / "config.toml", "w", within=run_dir) as f:
+        f.write(text)
+    if record is not None:
+        record["config_sha256"] = runrecord.config_sha256(text)
+        runrecord.write_record(
+            run_dir, runrecord.record_identity(record), text, record.get("created", "")
+        )
+
+
+def finish_run(cfg: Config, run_dir: str | os.PathLike, *, verbose: int = 1) -> RunResult:
+    """Finish a run whose training is complete but whose ``results.json`` is missing (the
+    process was killed after its last checkpoint): score the best checkpoint on the test set,
+    draw the plots and write ``results.json``, as the end of :func:`train_run` does.
+
+    The lock is held throughout; the last checkpoint must be of this run (see
+    :func:`train_run`). ``backprop resume`` calls it for such a run.
+    """
+    run_dir = Path(run_dir)
+    with RunLock(run_dir, "resume"):
+        t0 = time.perf_counter()
+        remove_stale_run_temporaries(run_dir)
+        record = runrecord.read_record(run_dir)
+        _random.manual_seed(cfg.seed)
+        data = build_data(cfg)
+        model = build_model(cfg, data.info)
+        optimizer = build_optimizer(cfg, model)
+        identity = runrecord.RunIdentity(
+            None, cfg.model.name, runrecord.state_signature(model.state_dict()),
+            type(optimizer).__name__,
+        )  # fmt: skip
+        callbacks, ckpt_cb = _run_callbacks(cfg, run_dir, {}, 0, None)
+        trainer = Trainer(
+            model, build_loss(cfg), optimizer, metrics=cfg.metrics, callbacks=callbacks,
+            scheduler=build_scheduler(cfg, optimizer, len(data.train)),
+            scheduler_interval=cfg.scheduler.interval, scheduler_monitor=cfg.scheduler.monitor,
+            verbose=0,
+        )  # fmt: skip
+        if not ckpt_cb.last_path.is_file():
+            raise FileNotFoundError(f"no checkpoint to finish from in {run_dir}/checkpoints")
+        last = _load_own_checkpoint(trainer, ckpt_cb, record, identity)
+        _record_config(run_dir, cfg, record, last)
+        for cb in trainer.callbacks:  # what the end of fit did after the last checkpoint
+            if isinstance(cb, EarlyStopping) and cb.restore_best_weights and cb.best_weights:
+                trainer.model.load_state_dict(cb.best_weights)
+        result = RunResult(run_dir, trainer.history.history, trainer=trainer)
+        result.stop_reason = trainer.stop_reason
+        _test_best(cfg, trainer, ckpt_cb, data, result)
+        if len(trainer.history):
+            _plots(run_dir, trainer.history.history, result.test, data.info, cfg)
+        _write_results(run_dir, result, data.info)
+        result.seconds = time.perf_counter() - t0
+        return result
 
 
 def _run_callbacks(
@@ -416,15 +543,12 @@ def _run_callbacks(
 
 
 def _test_best(cfg: Config, trainer: Trainer, ckpt_cb, data: DataBundle, result: RunResult):
-    """Score the best checkpoint (the last weights when there is none) on the test set, and
-    write ``results.json``."""
+    """Score the best checkpoint (the last weights when there is none) on the test set."""
     if ckpt_cb is not None and ckpt_cb.best_path.is_file():
         best = _ckpt.load_checkpoint(ckpt_cb.best_path, trainer.model)
         result.best_epoch = best.epoch
         result.best_monitor = ckpt_cb.monitor
     result.test = evaluate_model(trainer, data.test, data.info, is_classifier(cfg))
-    if result.run_dir is not None:
-        _write_results(result.run_dir, result, data.info)
 
 
 class _StopAtFullAccuracy(Callback):
@@ -475,17 +599,27 @@ def _plots(run_dir: Path, history: dict, test: dict | None, info: dict, cfg: Con
 
 # ---------------------------------------------------------------------------------- inference
 def find_checkpoint(path: str | Path, prefer: str = "best") -> Path:
-    """A checkpoint file from a file path or a run folder (its best, else last, checkpoint)."""
+    """A checkpoint file from a file path or a run folder (its best, else last, checkpoint).
+
+    Of a run folder, every checkpoint is first checked to belong to the run (and a file inside
+    a run's ``checkpoints/`` is checked against the run's ``run.json``): a file of another run
+    raises :class:`~backprop.app.runrecord.RunMismatchError`.
+    """
     path = Path(path)
     if path.is_dir():
         folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
         order = ["best", "last"] if prefer == "best" else ["last", "best"]
         for name in order:
             if (folder / f"{name}.safetensors").is_file():
+                if folder != path:  # a run folder
+                    runrecord.check_checkpoints(path, runrecord.read_record(path))
                 return folder / f"{name}.safetensors"
         raise FileNotFoundError(f"no checkpoint (best/last.safetensors) in {folder}")
     if not path.exists():
         raise FileNotFoundError(f"no such file or folder: {path}")
+    run = path.parent.parent
+    if path.parent.name == "checkpoints" and (run / runrecord.RECORD_NAME).is_file():
+        runrecord.check_checkpoints(run, runrecord.read_record(run), [path])
     return path
 
 
