@@ -364,6 +364,8 @@ def test_gpt_char_example_runs_tiny(capsys):
                    "--block", "16", "--batch", "4", "--hidden", "8", "--sample", "12"])  # fmt: skip
     assert out["gpt"]["steps"] == out["rnn"]["steps"] == 3
     assert 0 < out["gpt"]["val_bits"] < 7 and 0 < out["rnn"]["val_bits"] < 7
+    for r in (out["gpt"], out["rnn"]):  # the best of the evaluations, the final one included
+        assert r["best_val_bits"] <= r["val_bits"] and 1 <= r["best_step"] <= 3
     assert all(len(s) == len(ex.PREFIX) + 12 for s in out["samples"].values())
     assert "held-out bits per character" in capsys.readouterr().out
 
