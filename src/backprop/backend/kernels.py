@@ -389,3 +389,11 @@ def _empty(dtype: np.dtype) -> np.ndarray:
     if e is None:
         e = _EMPTY[dtype] = np.empty(0, dtype)
     return e
+
+
+def serial(name: str) -> Callable:
+    """The compiled serial kernel ``numba_kernels.<name>`` itself, for an op that calls a small
+    kernel many times in a loop (a recurrent layer's time steps): it runs on the calling thread,
+    so it needs neither :func:`launch`'s lock nor its thread setting. Only while
+    :func:`fused_kernels_enabled`; the op keeps its NumPy twin as the other branch."""
+    return getattr(_load_numba(), name)

@@ -11,6 +11,9 @@ rounded to that dtype first (as PyTorch converts a Python number for a float32 o
 scalars such as ``1 - beta1`` are computed in double precision before that rounding, as PyTorch
 computes them in Python. ``fastmath=False``: no reassociation, so a loop gives the same bits on any
 thread count. Compiled once per dtype, cached on disk (``cache=True``).
+
+The sections after the optimisers hold a few ops' loops, each the twin of NumPy code in ``ops/``
+that its section names: batch norm's, and one time step of the LSTM layer's.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ __all__ = [
     "adadelta",
     "batch_norm_train",
     "batch_norm_train_backward",
+    "lstm_pre",
+    "lstm_cell",
+    "lstm_back",
 ]
 
 # numba starts this many worker threads at most (NUMBA_NUM_THREADS, default: the CPU count).
@@ -285,3 +291,61 @@ def batch_norm_train_backward(gy, xc, invstd, scale, gx, gw, gb):  # pragma: no 
             for a in range(A):
                 for k in range(B):
                     gx[a, c, k] = k1 * gy[a, c, k] - k2 * xc[a, c, k] - k0
+
+
+# ----------------------------------------------------------------------------- recurrent steps
+# One time step of the fused LSTM layer's gate arithmetic (ops/recurrent_steps.py holds the NumPy
+# twins, same names and arguments, and says what each computes). Serial loops, not parallel: a step
+# is ~16k elements (batch 32, hidden 128), less work than waking a second thread costs, and the
+# layer calls them once per time step. No transcendental functions here: numba's tanh is a scalar
+# libm call (~12 ns an element, measured) where NumPy's is SIMD (~0.4 ns), so the layer calls
+# NumPy's tanh between these kernels. Arrays are 2-D (batch, features), C-contiguous.
+_jit_serial = njit(cache=True, fastmath=False, nogil=True)
+
+
+@_jit_serial
+def lstm_pre(z, ax, s, sb):  # pragma: no cover - compiled
+    """z += s * ax + sb (z, ax: (B, 4H); s, sb: (4H,))."""
+    B, G = z.shape
+    for b in range(B):
+        for j in range(G):
+            z[b, j] += s[j] * ax[b, j] + sb[j]
+
+
+@_jit_serial
+def lstm_cell(z, c, c_out):  # pragma: no cover - compiled
+    """z holds tanh of the scaled pre-activations: i, f, o become sigmoids (z + 1) / 2 in place;
+    c_out = f * c + i * g."""
+    B, H = c.shape
+    half = z.dtype.type(0.5)
+    for b in range(B):
+        for j in range(H):
+            i = z[b, j] * half + half
+            f = z[b, H + j] * half + half
+            z[b, j] = i
+            z[b, H + j] = f
+            z[b, 3 * H + j] = z[b, 3 * H + j] * half + half
+            c_out[b, j] = f * c[b, j] + i * z[b, 2 * H + j]
+
+
+@_jit_serial
+def lstm_back(gy, dh, dc, s, tc, c, da):  # pragma: no cover - compiled
+    """One step of backpropagation through time: from gy + dh (dh empty: none) and dc (updated in
+    place to the previous cell state's gradient) write da (B, 4H)."""
+    B, H = gy.shape
+    one = gy.dtype.type(1)
+    add_dh = dh.size > 0
+    for b in range(B):
+        for j in range(H):
+            g_h = gy[b, j] + dh[b, j] if add_dh else gy[b, j]
+            i = s[b, j]
+            f = s[b, H + j]
+            g = s[b, 2 * H + j]
+            o = s[b, 3 * H + j]
+            t = tc[b, j]
+            d = g_h * o * (one - t * t) + dc[b, j]
+            da[b, j] = d * g * (i * (one - i))
+            da[b, H + j] = d * c[b, j] * (f * (one - f))
+            da[b, 2 * H + j] = d * i * (one - g * g)
+            da[b, 3 * H + j] = g_h * t * (o * (one - o))
+            dc[b, j] = d * f

@@ -27,6 +27,7 @@ from contextlib import nullcontext
 
 from ..autograd.function import Function
 from ..backend import numpy_backend
+from . import recurrent_steps as steps
 from . import register_op
 from .activation import select
 
@@ -291,6 +292,10 @@ class LSTMLayer(Function):
     """The LSTM over a sequence from ax = x W_ih^T + b_ih (T, B, 4H), h0, c0, W_hh, b_hh.
 
     Returns (T + 1, B, H): h_1 .. h_T, then c_T. Backward: BPTT with the closed-form cell gradient.
+    Per step: one product ``h @ (W_hh^T s)`` into the step's slice of one (T, B, 4H) buffer (``s``
+    halves the sigmoid gates' columns, see ``recurrent_steps``), ``lstm_pre``, one tanh over all
+    gates, ``lstm_cell``, tanh(c), h = o * tanh(c); backward: ``lstm_back`` and ``dA_t @ W_hh``.
+    The step functions are numba's serial kernels or their NumPy twins (``step_functions``).
     """
 
     @staticmethod
@@ -298,20 +303,29 @@ class LSTMLayer(Function):
         xp = ctx.xp
         T, B, G = ax.shape
         H = G // 4
-        ax = _in_time_order(ax, reverse)
-        if b_hh is not None:
-            ax = ax + b_hh
-        hs = xp.empty((T + 1, B, H), dtype=ax.dtype)
-        cs = xp.empty((T + 1, B, H), dtype=ax.dtype)
+        ax = _in_time_order(xp.ascontiguousarray(ax), reverse)  # each ax[t] contiguous
+        dtype = ax.dtype
+        pre, cell, _ = steps.step_functions()
+        s = steps.gate_scale(H, dtype)
+        sb = b_hh * s if b_hh is not None else xp.zeros(G, dtype=dtype)
+        w_s = xp.ascontiguousarray(w_hh.T * s)  # (H, 4H), contiguous: faster small products
+        hs = xp.empty((T + 1, B, H), dtype=dtype)
+        cs = xp.empty((T + 1, B, H), dtype=dtype)
+        gates = xp.empty((T, B, G), dtype=dtype)  # i, f, g, o after their activations
+        tcs = xp.empty((T, B, H), dtype=dtype)  # tanh(c_t)
         hs[0], cs[0] = h0, c0
-        caches = []
-        w_t = xp.ascontiguousarray(w_hh.T)
         with _serial(xp):
             for t in range(T):
-                caches.append(lstm_step(xp, ax[t], hs[t], cs[t], w_t, hs[t + 1], cs[t + 1])[2])
+                z = gates[t]
+                xp.matmul(hs[t], w_s, out=z)
+                pre(z, ax[t], s, sb)
+                xp.tanh(z, out=z)
+                cell(z, cs[t], cs[t + 1])
+                xp.tanh(cs[t + 1], out=tcs[t])
+                xp.multiply(z[:, 3 * H :], tcs[t], out=hs[t + 1])
         ctx.save_for_backward(w_hh)
-        ctx.hs, ctx.cs, ctx.caches, ctx.reverse = hs, cs, caches, reverse
-        out = xp.empty((T + 1, B, H), dtype=ax.dtype)
+        ctx.hs, ctx.cs, ctx.gates, ctx.tcs, ctx.reverse = hs, cs, gates, tcs, reverse
+        out = xp.empty((T + 1, B, H), dtype=dtype)
         out[:T] = _in_time_order(hs[1:], reverse)
         out[T] = cs[T]
         return out
@@ -319,22 +333,25 @@ class LSTMLayer(Function):
     @staticmethod
     def backward(ctx, gy):
         xp = ctx.xp
-        hs, cs, caches, (w_hh,) = ctx.hs, ctx.cs, ctx.caches, ctx.saved_tensors
+        hs, cs, gates, tcs, (w_hh,) = ctx.hs, ctx.cs, ctx.gates, ctx.tcs, ctx.saved_tensors
         T = gy.shape[0] - 1
         B, H = gy.shape[1:]
-        ghs = _in_time_order(gy[:T], ctx.reverse)
+        back = steps.step_functions()[2]
+        ghs = _in_time_order(xp.ascontiguousarray(gy[:T]), ctx.reverse)
         dA = xp.empty((T, B, 4 * H), dtype=gy.dtype)
-        dc = gy[T]
-        dh = None
+        dc = xp.array(gy[T], order="C")  # updated in place, step by step
+        dh_in = xp.empty((0, 0), dtype=gy.dtype)  # nothing reaches h_T from a later step
+        dh = xp.zeros((B, H), dtype=gy.dtype)  # dA_t @ W_hh, once back() has read it
+        w = xp.ascontiguousarray(w_hh)
+        need_h0 = ctx.needs_input_grad[1]
         with _serial(xp):
             for t in range(T - 1, -1, -1):
-                g = ghs[t] if dh is None else ghs[t] + dh
-                dc = lstm_step_back(g, dc, cs[t], caches[t], dA[t])
-                dh = dA[t] @ w_hh
+                back(ghs[t], dh_in, dc, gates[t], tcs[t], cs[t], dA[t])
+                if t or need_h0:  # the last product is h0's gradient alone
+                    xp.matmul(dA[t], w, out=dh)
+                dh_in = dh
         gw, gb = _layer_weight_grads(ctx, dA, hs, 3)
-        if dh is None:  # T == 0 cannot happen (the module checks), kept for clarity of types
-            dh = xp.zeros_like(hs[0])
-        return _in_time_order(dA, ctx.reverse), dh, dc, gw, gb
+        return _in_time_order(dA, ctx.reverse), (dh if need_h0 else None), dc, gw, gb
 
 
 @register_op("gru_layer")
