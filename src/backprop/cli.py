@@ -4,7 +4,7 @@
     backprop resume RUN_DIR [--epochs N] [--set KEY=VALUE ...]
     backprop eval RUN_DIR_OR_CHECKPOINT [--dataset NAME] [--split test|val|train]
     backprop predict CHECKPOINT INPUT ... [--top K]
-    backprop search CONFIG (--grid | --random N) [--jobs J]
+    backprop search CONFIG (--grid | --random N) [--jobs J] [--executor local|mpi]
     backprop models
     backprop summary MODEL [--input-shape C H W]
 
@@ -44,6 +44,7 @@ from .app.runner import (
     is_classifier,
     load_model,
     make_run_dir,
+    run_job,
     train_run,
 )
 from .app.search import (
@@ -348,7 +349,9 @@ def cmd_search(args) -> int:
     if args.jobs < 1:
         raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
     out_dir = _new_search_dir(cfg)
-    jobs = max(1, min(args.jobs, len(trials), os.cpu_count() or 1))
+    # MPI workers may be on other machines: only local processes are bounded by the cores here.
+    cores = (os.cpu_count() or 1) if args.executor == "local" else len(trials)
+    jobs = max(1, min(args.jobs, len(trials), cores))
     kind = "grid" if args.grid else "random"
     print(
         f"{kind.capitalize()} search: {len(trials)} trials, {jobs} worker(s), ranking by "
@@ -365,7 +368,9 @@ def cmd_search(args) -> int:
                 flush=True,
             )
 
-    result = run_search(cfg, raw, trials, out_dir, jobs=jobs, progress=progress)
+    result = run_search(
+        cfg, raw, trials, out_dir, jobs=jobs, progress=progress, executor=args.executor
+    )
     print()
     print(format_table(result))
     print(f"\nResults: {out_dir / 'results.csv'}")
@@ -584,6 +589,11 @@ def _parser_search(sub) -> None:
     how.add_argument("--grid", action="store_true", help="every combination")
     how.add_argument("--random", type=int, metavar="N", help="N random configurations")
     sp.add_argument("--jobs", "-j", type=int, default=1, help="worker processes (default 1)")
+    sp.add_argument(
+        "--executor", choices=("local", "mpi"), default="local",
+        help="where trials run: local worker processes (default), or MPI workers spawned by "
+        "mpi4py.futures (launch the search with mpiexec -n 1)",
+    )  # fmt: skip
     _overrides(sp, "override a key of the base config")
     _quiet(sp)
 
@@ -657,6 +667,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code. Under ``mpiexec -n W``, rank 0 runs the
+    command (folders, files, output) and the other ranks train with it: see
+    :func:`backprop.app.runner.run_job`."""
+    return run_job(lambda: _main(argv), _job_error)
+
+
+def _job_error(e: BaseException) -> int:
+    """An error on a rank other than 0 of an MPI job: one line naming the rank (a traceback for
+    a bug), and its exit code."""
+    from .distributed import rank
+
+    for types, code in _USER_ERRORS:
+        if isinstance(e, types):
+            _print_err(f"rank {rank()}: {e}")
+            return code
+    import traceback
+
+    traceback.print_exception(e)
+    return EXIT_FAILURE
+
+
+def _main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)

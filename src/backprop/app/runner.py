@@ -36,6 +36,7 @@ from .. import models
 from .. import random as _random
 from ..autograd.grad_mode import no_grad
 from ..data import transforms as T
+from ..distributed import _mpi
 from ..fileio import atomic_write, remove_stale_temporaries
 from ..tensor import Tensor
 from ..train import checkpoint as _ckpt
@@ -61,6 +62,7 @@ __all__ = [
     "build_loss",
     "make_run_dir",
     "train_run",
+    "run_job",
     "finish_run",
     "load_model",
     "evaluate_model",
@@ -289,6 +291,30 @@ def build_loss(cfg: Config):
         raise ConfigError(f"loss ({cfg.loss.name}): {e}") from None
 
 
+def _data_parallel(cfg: Config, loader, model, job):
+    """``backprop train`` under ``mpiexec -n W``: this rank's share of the training data (a
+    DistributedSampler seeded by ``cfg.seed``, ``batch_size / W`` per rank, so that
+    ``batch_size`` stays the global batch) and the model in a DistributedDataParallel. Ranks
+    above 0 then draw their own random streams (dropout masks, augmentation); rank 0 keeps the
+    single-process one."""
+    from ..distributed import DistributedDataParallel, DistributedSampler
+
+    world, batch = job.world_size, loader.batch_size
+    if batch % world:
+        raise ConfigError(
+            f"batch_size = {batch} is the global batch of the {world} processes and must be a "
+            f"multiple of {world} (each process takes batch_size / {world})"
+        )
+    sampler = DistributedSampler(
+        loader.dataset, num_replicas=world, rank=job.rank, shuffle=True, seed=cfg.seed
+    )
+    loader = D.DataLoader(loader.dataset, batch_size=batch // world, sampler=sampler)
+    model = DistributedDataParallel(model)
+    if job.rank > 0:
+        _random.manual_seed(int(np.random.SeedSequence([cfg.seed, job.rank]).generate_state(1)[0]))
+    return loader, model
+
+
 # ---------------------------------------------------------------------------------- runs
 def make_run_dir(cfg: Config) -> Path:
     """A new folder ``<out_dir>/<name>`` (``<model>-<dataset>-<date>-<time>`` when unnamed;
@@ -335,9 +361,15 @@ def train_run(
     test: bool = True,
     plots: bool = True,
     handle_sigint: bool = True,
+    distributed: bool | None = None,
 ) -> RunResult:
     """Train ``cfg`` in ``run_dir`` (None: nothing written), then score the best checkpoint on
     the test set and draw the plots.
+
+    Under ``mpiexec -n W`` (``distributed``: None detects it, False refuses it, as a search trial
+    must), this is rank 0's call: the other ranks train with it (see :func:`run_job`: they
+    receive ``cfg``, write nothing and skip the test), each on its shard of the training data
+    with the model in a DistributedDataParallel; ``batch_size`` is the global batch.
 
     The process holds the run folder's lock throughout (:class:`~backprop.app.runlock.RunLock`:
     a second process is refused). A new run writes ``config.toml`` and ``run.json`` (its
@@ -354,20 +386,33 @@ def train_run(
         plots: write ``curves.png`` and ``confusion.png``.
         handle_sigint: Ctrl-C stops training cleanly with a checkpoint (False: it raises
             KeyboardInterrupt, as a search wants).
+        distributed: train with the other ranks of an MPI job (None: when launched by one).
 
     Raises:
         RunLockedError: another process works in ``run_dir``.
         RunMismatchError: (resume) the last checkpoint is of another run; nothing is written.
     """
+    job = _job(distributed, overfit)
+    if job is not None:  # rank 0 of an MPI job: the other ranks train with this call
+        _lead_job(job, cfg, run_dir, resume, epochs, handle_sigint)
     if run_dir is None:
-        return _train_run(cfg, None, verbose, overfit, resume, epochs, test, plots, handle_sigint)
-    with RunLock(run_dir, "resume" if resume else "train"):
-        return _train_run(
-            cfg, Path(run_dir), verbose, overfit, resume, epochs, test, plots, handle_sigint
+        result = _train_run(
+            cfg, None, verbose, overfit, resume, epochs, test, plots, handle_sigint, job
         )
+    else:
+        with RunLock(run_dir, "resume" if resume else "train"):
+            result = _train_run(
+                cfg, Path(run_dir), verbose, overfit, resume, epochs, test, plots, handle_sigint,
+                job,
+            )  # fmt: skip
+    _job_state["busy"] = False
+    return result
 
 
-def _train_run(cfg, run_dir, verbose, overfit, resume, epochs, test, plots, handle_sigint):
+def _train_run(
+    cfg, run_dir, verbose, overfit, resume, epochs, test, plots, handle_sigint, job=None,
+    resume_from=None,
+):  # fmt: skip
     t0 = time.perf_counter()
     record = None
     if run_dir is not None:
@@ -377,6 +422,8 @@ def _train_run(cfg, run_dir, verbose, overfit, resume, epochs, test, plots, hand
     data = build_data(cfg, overfit=overfit)
     model = build_model(cfg, data.info)
     optimizer = build_optimizer(cfg, model)
+    if job is not None:
+        data.train, model = _data_parallel(cfg, data.train, model, job)
     identity = runrecord.RunIdentity(
         record["run_id"] if record else None if resume else runrecord.new_run_id(),
         cfg.model.name, runrecord.state_signature(model.state_dict()), type(optimizer).__name__,
@@ -395,6 +442,8 @@ def _train_run(cfg, run_dir, verbose, overfit, resume, epochs, test, plots, hand
         scheduler_interval=cfg.scheduler.interval, scheduler_monitor=cfg.scheduler.monitor,
         grad_clip_norm=cfg.grad_clip_norm or None, verbose=verbose, handle_sigint=handle_sigint,
     )  # fmt: skip
+    if resume_from is not None:  # another rank of a job: rank 0 checked the run folder
+        trainer.load_checkpoint(resume_from)
     if resume:
         if ckpt_cb is None or not ckpt_cb.last_path.is_file():
             raise FileNotFoundError(f"no checkpoint to resume from in {run_dir}/checkpoints")
@@ -695,3 +744,81 @@ def _check_data_info(info) -> None:
 def config_of(ckpt: _ckpt.Checkpoint) -> Config:
     """The validated config a checkpoint was trained with (a fresh copy)."""
     return Config.from_dict(copy.deepcopy(ckpt.metadata["config"]))
+
+
+# ---------------------------------------------------------------------------------- MPI jobs
+# A command under ``mpiexec -n W`` (W > 1) runs on rank 0 alone (:func:`run_job`): it makes the
+# folders, writes the files and prints. The other ranks wait for rank 0's train_run calls and
+# train with each one (never writing); at the end rank 0 hands them its exit code.
+_job_state = {"busy": False}  # rank 0 is inside a train_run that the other ranks joined
+
+
+def _job(distributed: bool | None, overfit: int | None):
+    """The job's process group when this is a run of several processes, else None."""
+    if distributed is False or (distributed is None and not _mpi.launched_by_mpi()):
+        return None
+    from ..distributed import process_group
+
+    job = process_group()
+    if job.world_size == 1:
+        return None
+    if overfit is not None:
+        raise ConfigError(
+            f"--overfit-batch checks a model in one process; launch it without mpiexec (this "
+            f"job has {job.world_size})"
+        )
+    return job
+
+
+def _lead_job(job, cfg: Config, run_dir, resume: bool, epochs, handle_sigint: bool) -> None:
+    if job.rank != 0:
+        raise RuntimeError(
+            f"train_run: rank {job.rank} of an MPI job called train_run; only rank 0 runs the "
+            f"command (the others serve it: backprop.app.runner.run_job)"
+        )
+    last = Path(run_dir) / "checkpoints" / "last.safetensors" if resume and run_dir else None
+    order = {"cfg": cfg, "resume_from": last, "epochs": epochs, "handle_sigint": handle_sigint}
+    job.broadcast_object(("train_run", order))
+    _job_state["busy"] = True
+
+
+def run_job(command, on_error) -> int:
+    """Run ``command()`` (which returns an exit code) as an MPI job: on rank 0 it runs as in one
+    process; the other ranks serve its :func:`train_run` calls and return its exit code. In a
+    single process (no launcher, or ``mpiexec -n 1``), just ``command()``.
+
+    An error on a rank other than 0 is passed to ``on_error(exc)`` (which prints it and returns
+    the exit code), then ends the whole job (MPI_Abort): rank 0 may be waiting in a collective.
+    An error on rank 0 while the others train (outside a clean return of train_run) ends the job
+    too; otherwise rank 0 hands them its exit code.
+    """
+    from ..distributed import abort
+
+    job = _job(None, None)
+    if job is None:
+        return command()
+    if job.rank > 0:
+        while True:
+            kind, order = job.broadcast_object(None)
+            if kind == "exit":
+                return order
+            try:
+                _train_run(
+                    order["cfg"], None, 0, None, False, order["epochs"], False, False,
+                    order["handle_sigint"], job, order["resume_from"],
+                )  # fmt: skip
+            except Exception as e:
+                abort(on_error(e))
+            except KeyboardInterrupt:
+                abort(130)
+    try:
+        code = command()
+    except BaseException:
+        if _job_state["busy"]:
+            raise  # (the abort hook ends the job)
+        job.broadcast_object(("exit", 1))
+        raise
+    if _job_state["busy"]:
+        abort(code)
+    job.broadcast_object(("exit", code))
+    return code

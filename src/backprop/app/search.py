@@ -23,6 +23,12 @@ Every trial is a full, seeded training run (the config's ``seed``, recorded) in 
 method: a fresh interpreter per worker, nothing inherited; each worker gets its share of the
 CPU's threads). The results table is sorted by the validation metric and the best configuration
 is written as ``best.toml``, ready for ``backprop train --config``. The test set is never used.
+
+With ``executor="mpi"`` (``backprop search ... --executor mpi``) the trials run on MPI workers
+spawned by ``mpi4py.futures.MPIPoolExecutor``, on this machine or on the hosts the launcher
+knows: launch the search itself as one MPI process, ``mpiexec -n 1 backprop search CONFIG
+--random 16 --executor mpi --jobs 8`` (MPICH spawns through ``mpiexec``). Each trial still trains
+in one process.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ import numpy as np
 from ..fileio import atomic_write
 from ..train.callbacks import monitor_mode
 from .config import Config, apply_overrides, to_toml
-from .errors import ConfigError
+from .errors import ConfigError, UsageError
 from .runner import train_run
 from .space import Distribution, grid_trials, parse_space, random_trials
 
@@ -69,8 +75,9 @@ def _run_trial(job: dict) -> dict:
     try:
         cfg = Config.from_dict(job["config"])
         result = train_run(
-            cfg, Path(job["run_dir"]), verbose=0, test=False, plots=False, handle_sigint=False
-        )
+            cfg, Path(job["run_dir"]), verbose=0, test=False, plots=False, handle_sigint=False,
+            distributed=False,  # one process per trial, even on an MPI worker
+        )  # fmt: skip
         values = result.history.get(job["metric"])
         if not values:
             raise ValueError(f"metric {job['metric']!r} is not in the history")
@@ -127,6 +134,7 @@ def run_search(
     out_dir: Path,
     jobs: int = 1,
     progress: Callable[[dict, int, int], None] | None = None,
+    executor: str = "local",
 ) -> SearchResult:
     """Run ``trials`` (dicts of dotted key -> value applied to ``raw``) in ``jobs`` processes.
 
@@ -138,12 +146,17 @@ def run_search(
         raw: the base config as a raw dict (what the trials' values are applied to).
         trials: the configurations to try.
         out_dir: the search folder (trial folders, ``results.csv``, ``best.toml``).
-        jobs: worker processes (bounded by the number of trials and of CPUs).
+        jobs: worker processes (bounded by the number of trials, and for local ones by the
+            CPUs).
         progress: called as ``progress(row, done, total)`` when a trial ends.
+        executor: ``"local"`` (a pool of spawned processes, or this one for ``jobs == 1``) or
+            ``"mpi"`` (``mpi4py.futures.MPIPoolExecutor`` workers; the search must have been
+            launched by ``mpiexec -n 1``).
     """
     search = cfg.search
     if search is None:
         raise ConfigError("search: the config has no [search] section")
+    _check_executor(executor)
     metric = search.metric
     mode = monitor_mode(metric, search.mode, "search")
     base = {k: v for k, v in raw.items() if k != "search"}
@@ -154,7 +167,10 @@ def run_search(
     rows: list[dict] = []
     keys = list(trials[0]) if trials else []
     try:
-        _run_jobs(job_list, jobs, rows, progress)
+        if executor == "mpi":
+            _run_mpi_jobs(job_list, jobs, rows, progress)
+        else:
+            _run_jobs(job_list, jobs, rows, progress)
     except KeyboardInterrupt:
         _write_results(out_dir / "results.csv", _sorted(rows, mode), keys)  # what finished
         raise
@@ -210,6 +226,53 @@ def _run_jobs(job_list: list, jobs: int, rows: list, progress) -> None:
         raise
     finally:
         pool.join()
+
+
+def _check_executor(executor: str) -> None:
+    """Refuse an executor that cannot run here, before any folder is made."""
+    from ..distributed import _mpi
+
+    if executor not in ("local", "mpi"):
+        raise UsageError(f"search: executor must be 'local' or 'mpi', got {executor!r}")
+    if not _mpi.launched_by_mpi():
+        if executor == "mpi":
+            raise UsageError(
+                "search --executor mpi spawns its workers through MPI: launch the search as one "
+                "MPI process, mpiexec -n 1 backprop search ... --executor mpi --jobs N"
+            )
+        return
+    from ..distributed import world_size
+
+    if world_size() > 1:
+        raise UsageError(
+            f"search runs as one process that hands out trials, not as a job of "
+            f"{world_size()}: launch it with mpiexec -n 1 and --executor mpi --jobs N (N "
+            f"workers), or without mpiexec"
+        )
+
+
+def _run_mpi_jobs(job_list: list, jobs: int, rows: list, progress) -> None:
+    """Run the trials on ``jobs`` MPI workers (``mpi4py.futures``), appending each finished
+    trial's row to ``rows``. The workers get the local share of the cores as thread counts."""
+    from concurrent.futures import as_completed
+
+    from mpi4py.futures import MPIPoolExecutor
+
+    jobs = max(1, min(int(jobs), len(job_list)))
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    share = str(max(1, (os.cpu_count() or 1) // jobs))
+    env = {k: os.environ.get(k, share) for k in names}
+    with MPIPoolExecutor(max_workers=jobs, env=env, initializer=_ignore_sigint) as pool:
+        futures = [pool.submit(_run_trial, job) for job in job_list]
+        try:
+            for future in as_completed(futures):
+                rows.append(future.result())
+                if progress:
+                    progress(rows[-1], len(rows), len(job_list))
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
 
 
 def _write_best(path: Path, cfg: Config, base: dict, rows: list, metric: str, mode: str) -> None:
