@@ -511,13 +511,13 @@ def _record_config(run_dir: Path, cfg: Config, record: dict | None, ckpt) -> Non
     if not runrecord.check_config_edits(run_dir, record, recorded, cfg):
         return
     text = cfg.to_toml()
-    with atomic_write(run_dir / "config.toml", "w", within=run_dir) as f:
-        f.write(text)
-    if record is not None:
+    if record is not None:  # the checksum first: a kill in between leaves no false "edited"
         record["config_sha256"] = runrecord.config_sha256(text)
         runrecord.write_record(
             run_dir, runrecord.record_identity(record), text, record.get("created", "")
         )
+    with atomic_write(run_dir / "config.toml", "w", within=run_dir) as f:
+        f.write(text)
 
 
 def finish_run(cfg: Config, run_dir: str | os.PathLike, *, verbose: int = 1) -> RunResult:
