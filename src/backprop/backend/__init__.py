@@ -3,6 +3,9 @@
 Ops never import NumPy directly: `Function.apply` asks :func:`backend_of` for the backend of its
 inputs and hands its array module to the op as ``ctx.xp``. A CuPy backend is one new file that
 builds a :class:`Backend` and calls :func:`register_backend`; no op changes.
+
+Importing it also sets glibc malloc's thresholds for the arrays of a training step
+(:mod:`.allocator`; ``BACKPROP_MALLOC=system`` leaves them alone).
 """
 
 from __future__ import annotations
@@ -74,3 +77,8 @@ from .numpy_backend import NUMPY as _NUMPY  # noqa: E402
 from .numpy_backend import np as _np  # noqa: E402
 
 _ndarray, _generic = _np.ndarray, _np.generic
+
+# Before the first large array: see allocator's docstring.
+from . import allocator as _allocator  # noqa: E402
+
+_allocator.configure()
