@@ -400,6 +400,7 @@ def train_run(
             cfg, None, verbose, overfit, resume, epochs, test, plots, handle_sigint, job
         )
     else:
+        Path(run_dir).mkdir(parents=True, exist_ok=True)  # (a library caller may name a new one)
         with RunLock(run_dir, "resume" if resume else "train"):
             result = _train_run(
                 cfg, Path(run_dir), verbose, overfit, resume, epochs, test, plots, handle_sigint,
