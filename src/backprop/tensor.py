@@ -395,6 +395,35 @@ class Tensor:
     def bool(self) -> Tensor:
         return self.astype(np.bool_)
 
+    def element_size(self) -> int:
+        """Bytes per element (4 for float32, 1 for uint8)."""
+        return self.data.dtype.itemsize
+
+    def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
+        """``backprop.tensor(data)`` in this tensor's dtype (or ``dtype``)."""
+        return F.tensor(data, dtype=self.dtype if dtype is None else dtype,
+                        requires_grad=requires_grad)  # fmt: skip
+
+    def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        """Zeros of ``size`` in this tensor's dtype (or ``dtype``)."""
+        return F.zeros(*size, dtype=self.dtype if dtype is None else dtype,
+                       requires_grad=requires_grad)  # fmt: skip
+
+    def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        """Ones of ``size`` in this tensor's dtype (or ``dtype``)."""
+        return F.ones(*size, dtype=self.dtype if dtype is None else dtype,
+                      requires_grad=requires_grad)  # fmt: skip
+
+    def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        """An uninitialised tensor of ``size`` in this tensor's dtype (or ``dtype``)."""
+        return F.empty(*size, dtype=self.dtype if dtype is None else dtype,
+                       requires_grad=requires_grad)  # fmt: skip
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+        """``fill_value`` in a tensor of ``size``, in this tensor's dtype (or ``dtype``)."""
+        return F.full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
+                      requires_grad=requires_grad)  # fmt: skip
+
     def is_floating_point(self) -> bool:
         return bool(np.issubdtype(self.data.dtype, np.floating))
 
@@ -449,7 +478,12 @@ class Tensor:
         v = value
         if isinstance(v, Tensor):
             if v.data.dtype != self.data.dtype:
+                if v.data.ndim == 0 and getattr(index, "dtype", None) == np.bool_:
+                    # (x[mask] = a 0-d tensor is a masked fill: PyTorch checks the value)
+                    _fu.fill_value(v, self.data.dtype, "__setitem__")
                 v = v.astype(self.data.dtype)
+        elif isinstance(v, (bool, int, float, np.generic)):
+            v = _fu.fill_value(v, self.data.dtype, "__setitem__")
         else:
             v = np.asarray(v, dtype=self.data.dtype) if not isinstance(v, np.ndarray) else v
         recorded = grad_mode._state.enabled and (
@@ -484,7 +518,7 @@ class Tensor:
                     f"fill_: only supports a 0-dimension value tensor, got shape {value.shape}"
                 )
             return self.copy_(value)
-        return inplace.write_values(self, "fill_", value)
+        return inplace.write_values(self, "fill_", _fu.fill_value(value, self.data.dtype, "fill_"))
 
     def copy_(self, src) -> Tensor:
         """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor; the
@@ -610,6 +644,8 @@ class Tensor:
         return F.neg(self)
 
     def __pos__(self):
+        if self.data.dtype.kind == "b":
+            raise _fu.UnsupportedDtypeError("the + operator is not supported on a bool tensor")
         return self
 
     def __abs__(self):

@@ -28,7 +28,7 @@ def check_index_dtype(index, op: str, int32: bool = True) -> None:
         dt = index.data.dtype
         if dt != INT64 and not (int32 and dt == np.int32):
             want = "int64 or int32" if int32 else "int64"
-            raise IndexDtypeError(f"{op}: index must be an {want} tensor, got dtype {dt}")
+            raise IndexDtypeError(f"{op}: indices must be integers of dtype {want}, got {dt}")
 
 
 class IndexShapeError(IndexError, ValueError):
@@ -220,6 +220,34 @@ def _scalar(t: Tensor, s, op: str, floating: bool = False, checked: bool = False
     return t, fit_int(s, t.data.dtype, op, checked)
 
 
+class DtypeOverflowError(OverflowError, ValueError):
+    """A number that does not fit the dtype it is written into (PyTorch: "value cannot be
+    converted to type int8_t without overflow"): an OverflowError, and a ValueError."""
+
+
+def fill_value(v, dtype, op: str):
+    """A number (Python or NumPy, or a one-element tensor) as a NumPy scalar of ``dtype``, by
+    PyTorch's checked conversion for fills (``full``, ``fill_``, ``masked_fill``,
+    ``index_fill``, ``scatter`` of a value, ``x[i] = v``): an integer dtype takes a float
+    truncated toward zero and an int that fits (an unsigned one also a negative int down to
+    -max, wrapped: uint8 takes -255..255), else DtypeOverflowError; a float dtype takes any
+    number (too large for float16 is inf), bool any number (non-zero is True)."""
+    dt = np.dtype(dtype)
+    if isinstance(v, Tensor):
+        v = v.item()
+    elif isinstance(v, np.generic):
+        v = v.item()
+    if dt.kind in "iu" and not isinstance(v, bool):
+        if isinstance(v, float):
+            if v != v or v in (float("inf"), float("-inf")) or (dt.kind == "u" and v < 0):
+                raise DtypeOverflowError(f"{op}: the value {v} cannot be converted to {dt}")
+            v = int(v)  # (toward zero)
+        if isinstance(v, int):
+            v = fit_int(v, dt, op, checked=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.asarray(v).astype(dt)[()]
+
+
 def fit_int(s: int, dtype, op: str, checked: bool = False):
     """A Python int for an integer ``dtype``: itself where it fits, else wrapped to the dtype
     (two's complement, as PyTorch converts a number in arithmetic); ``checked`` raises
@@ -229,7 +257,7 @@ def fit_int(s: int, dtype, op: str, checked: bool = False):
     if info.min <= s <= info.max:
         return s
     if checked and not (info.min == 0 and 0 > s >= -info.max):
-        raise OverflowError(f"{op}: the value {s} cannot be converted to {np.dtype(dtype)}")
+        raise DtypeOverflowError(f"{op}: the value {s} cannot be converted to {np.dtype(dtype)}")
     if not -(2**63) <= s < 2**64:
         raise OverflowError(f"{op}: the Python int {s} does not fit 64 bits")
     return np.asarray(s & (2**64 - 1), dtype=np.uint64).astype(dtype)

@@ -6,7 +6,8 @@ import numpy as np
 
 from .. import random as _random
 from ..tensor import Tensor
-from ._util import parse_sizes, promote
+from ._util import DtypeOverflowError, parse_sizes, promote
+from ._util import fill_value as _fill_value
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace",
@@ -100,7 +101,12 @@ def _from_data(data, dtype: np.dtype, op: str) -> np.ndarray:
         with np.errstate(over="ignore"):  # a float too large for float32/16 is inf, as in torch
             return np.array(data, dtype=dtype)
     except OverflowError:
-        raise ValueError(
+        if dtype.kind == "u":  # PyTorch wraps -max..-1 into an unsigned dtype (-1 is 255)
+            wide = np.array(data)
+            if wide.dtype.kind == "i" and wide.size and wide.min() >= -np.iinfo(dtype).max:
+                if wide.max() <= np.iinfo(dtype).max:
+                    return wide.astype(dtype)
+        raise DtypeOverflowError(
             f"{op}: a value of {type(data).__name__} {data!r:.60} does not fit dtype {dtype}"
         ) from None
     except ValueError as e:
@@ -209,7 +215,7 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
         tuple(size) if isinstance(size, (tuple, list)) else (size,), "full", non_negative=True
     )
     dt = _dtype(dtype, op="full")
-    value = _from_data(fill_value, dt, "full")  # one conversion, straight to dt
+    value = _fill_value(fill_value, dt, "full")  # one conversion, straight to dt (checked)
     if dt.kind == "f" and np.isinf(value) and not np.isinf(float(fill_value)):
         raise ValueError(f"full: fill_value {fill_value!r} overflows dtype {dt}")
     return _new(np.full(size, value, dtype=dt), requires_grad)

@@ -19,7 +19,7 @@ __all__ = [
 def add(input, other, *, alpha=1) -> Tensor:
     """``input + alpha * other``, broadcasting. Either may be a Python number."""
     if alpha != 1:
-        other = mul(other, alpha)
+        other = _scaled(input, other, alpha, "add")
     a, b = operands(input, other, "add")
     return E.Add.apply(a, b)
 
@@ -32,12 +32,30 @@ def sub(input, other, *, alpha=1) -> Tensor:
                 "sub: subtraction with a bool operand is not supported; use ~ or logical_not"
             )
     if alpha != 1:
-        other = mul(other, alpha)
+        other = _scaled(input, other, alpha, "sub")
     a, b = operands(input, other, "sub")
     return E.Sub.apply(a, b)
 
 
 subtract = sub
+
+
+def _scaled(input, other, alpha, op: str):
+    """``alpha * other`` for add's and sub's ``alpha``, computed in the dtype of ``input op
+    other`` (alpha does not promote it, as in PyTorch; a float alpha with integers is refused)."""
+    if not isinstance(alpha, (bool, int, float)):
+        raise TypeError(f"{op}: alpha must be a number, got {type(alpha).__name__}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        return mul(other, alpha)  # (refused there, naming the operands)
+    dt = result_type(*(as_tensor(x, op) if not isinstance(x, (bool, int, float)) else x
+                       for x in (input, other)))  # fmt: skip
+    if dt.kind != "f" and isinstance(alpha, float):
+        raise TypeError(f"{op}: alpha must not be a float ({alpha}) for {dt} tensors")
+    if dt.kind == "b":
+        return other if alpha else mul(other, False)
+    if not isinstance(other, Tensor):
+        return other * alpha
+    return mul(other if other.data.dtype == dt else other.astype(dt), alpha)
 
 
 def mul(input, other) -> Tensor:
@@ -68,11 +86,24 @@ def pow(input, exponent) -> Tensor:
     """``input ** exponent``, broadcasting; either may be a number. Bool tensors only to a
     Python bool power (``x ** True`` is ``x``, ``x ** False`` all True), as in PyTorch."""
     a, b = operands(input, exponent, "pow")
-    if (a if isinstance(a, Tensor) else b).data.dtype.kind == "b":
+    kind = (a if isinstance(a, Tensor) else b).data.dtype.kind
+    if kind == "b":
         if isinstance(a, Tensor) and isinstance(b, bool):
             return Tensor._make(np.logical_or(a.data, not b), False, None)
         raise UnsupportedDtypeError("pow: not implemented for bool tensors")
+    if kind in "iu" and isinstance(b, Tensor) and (b.data < 0).any():
+        return Tensor._make(_int_pow(a.data if isinstance(a, Tensor) else a, b.data), False, None)
     return E.Pow.apply(a, b)
+
+
+def _int_pow(a, b):
+    """``a ** b`` of integers where some ``b < 0``: PyTorch's 0 there, except 1 ** b = 1 and
+    (-1) ** b = +-1 (NumPy refuses negative integer powers)."""
+    a = np.asarray(a, dtype=b.dtype)
+    one = np.ones((), b.dtype)
+    odd = (b % 2) != 0
+    neg = np.where(a == 1, one, np.where(a == -1, np.where(odd, -one, one), np.zeros((), b.dtype)))
+    return np.where(b < 0, neg, np.power(a, np.maximum(b, 0)))
 
 
 def neg(input: Tensor) -> Tensor:

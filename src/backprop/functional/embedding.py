@@ -7,7 +7,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..ops.embedding import Embedding
 from ..tensor import Tensor
-from ._util import IndexShapeError, is_float
+from ._util import IndexShapeError, check_index_dtype, is_float
 
 __all__ = ["embedding"]
 
@@ -35,6 +35,7 @@ def embedding(
     if not isinstance(weight, Tensor) or weight.ndim != 2 or not is_float(weight.dtype):
         got = weight.shape if isinstance(weight, Tensor) else type(weight).__name__
         raise ValueError(f"{op}: weight must be a 2-D float Tensor (V, D), got {got}")
+    check_index_dtype(input, op)
     idx = input.data if isinstance(input, Tensor) else np.asarray(input)
     if not np.issubdtype(idx.dtype, np.integer):
         raise TypeError(f"{op}: indices must be integers, got dtype {idx.dtype}")

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..ops import indexing as I
 from ..tensor import Tensor
-from ._util import IndexDtypeError, IndexShapeError, check_index_dtype, one_dim
+from ._util import IndexDtypeError, IndexShapeError, check_index_dtype, fill_value, one_dim
 
 __all__ = ["getitem", "gather", "index_select", "masked_fill"]
 
@@ -180,12 +180,16 @@ def masked_fill(input: Tensor, mask: Tensor, value: float) -> Tensor:
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {m.dtype}")
     try:
-        if np.broadcast_shapes(m.shape, input.shape) != input.shape:
-            raise ValueError
+        shape = np.broadcast_shapes(m.shape, input.shape)
     except ValueError:
         raise ValueError(
-            f"masked_fill: mask of shape {m.shape} does not broadcast to input {input.shape}"
+            f"masked_fill: mask of shape {m.shape} does not broadcast with input {input.shape}"
         ) from None
-    if isinstance(value, Tensor):
-        value = value.item()
+    if shape != input.shape:  # (the result has the broadcast shape, as PyTorch's)
+        input = input.expand(*shape)
+    if isinstance(value, Tensor) and value.ndim:
+        raise ValueError(
+            f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}"
+        )
+    value = fill_value(value, input.data.dtype, "masked_fill")
     return I.MaskedFill.apply(input, m, value=value)

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..ops import layout as L
 from ..tensor import Tensor
-from ._util import as_tensor, one_dim
+from ._util import as_tensor, no_bool, one_dim
 
 __all__ = [
     "tril", "triu", "diag", "diagonal", "diag_embed", "trace", "roll", "rot90", "fliplr", "flipud",
@@ -89,6 +89,7 @@ def trace(input: Tensor) -> Tensor:
     input = as_tensor(input, "trace")
     if input.ndim != 2:
         raise ValueError(f"trace: input must be 2-D, got shape {input.shape}")
+    no_bool(input, "trace")
     return sum(diagonal(input))
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..ops.linalg import AddMM, Cdist, Cross, Einsum, Linear, MatMul
 from ..tensor import Tensor
-from ._util import UnsupportedDtypeError, cast, is_float, one_dim, promote, write_out
+from ._util import UnsupportedDtypeError, is_float, one_dim, write_out
 
 __all__ = [
     "matmul", "mm", "bmm", "dot", "linear", "einsum", "addmm", "addmv", "baddbmm", "outer", "ger",
@@ -25,9 +25,8 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         return write_out("matmul", matmul(input, other), out)
     _tensors(input, other, "matmul")
     a, b = input, other
-    if a.dtype != b.dtype:
-        dt = promote(a.dtype, b.dtype)
-        a, b = cast(a, dt), cast(b, dt)
+    if a.dtype != b.dtype:  # (PyTorch refuses a product of two dtypes)
+        raise TypeError(f"matmul: expected operands of one dtype, got {a.dtype} and {b.dtype}")
     if a.data.dtype.kind == "b":
         raise UnsupportedDtypeError("matmul: not implemented for bool tensors")
     if a.ndim == 0 or b.ndim == 0:
@@ -220,6 +219,8 @@ def einsum(equation, *operands) -> Tensor:
     dtypes = {t.dtype for t in operands}
     if len(dtypes) > 1:
         raise TypeError(f"{op}: operands must share one dtype, got {sorted(map(str, dtypes))}")
+    if operands and operands[0].dtype.kind == "b":
+        raise UnsupportedDtypeError(f"{op}: not implemented for bool tensors")
     subs, out, sizes = _parse_einsum(equation, [t.shape for t in operands], op)
     return Einsum.apply(*operands, subs=tuple(subs), out=out, sizes=sizes)
 
@@ -391,7 +392,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = _CDIST_MOD
     Returns (*, P, R). The gradient at a zero distance is 0 (PyTorch's).
     """
     _tensors(x1, x2, "cdist")
-    if not is_float(x1.dtype) or x1.dtype != x2.dtype:
+    if x1.dtype.kind != "f" or x1.dtype != x2.dtype or x1.dtype == np.float16:
         raise TypeError(
             f"cdist: expected two float tensors of one dtype, got {x1.dtype}, {x2.dtype}"
         )

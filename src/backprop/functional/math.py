@@ -118,7 +118,8 @@ def lerp(input, end, weight) -> Tensor:
 
     Args:
         input, end: floating-point tensors of one dtype.
-        weight: a number, or a tensor of that dtype (a 0-d one of any floating dtype).
+        weight: a number, or a tensor of that dtype; a 0-d one of any dtype takes part in
+            the promotion (a 0-d float16 weight makes integer ends float16, as PyTorch).
 
     Returns:
         A tensor of the broadcast shape. Gradients: (1 - weight) to ``input``, ``weight`` to
@@ -127,17 +128,19 @@ def lerp(input, end, weight) -> Tensor:
     op = "lerp"
     start, end = as_tensor(input, op), as_tensor(end, op)
     dt = start.data.dtype
-    if not is_float(dt):
-        raise UnsupportedDtypeError(f"{op}: not implemented for dtype {dt}")
     if end.data.dtype != dt:
         raise TypeError(f"{op}: expected dtype {dt} for end, got {end.data.dtype}")
+    if isinstance(weight, Tensor) and weight.data.ndim == 0 and weight.data.dtype != dt:
+        # A 0-d weight takes part in the promotion (PyTorch's result_type of the three).
+        dt = result_type(start, end, weight)
+        start, end, weight = cast(start, dt), cast(end, dt), cast(weight, dt)
+    if not is_float(dt):
+        raise UnsupportedDtypeError(f"{op}: not implemented for dtype {dt}")
     if isinstance(weight, Tensor):
-        if weight.data.ndim == 0 and is_float(weight.data.dtype):
-            weight = cast(weight, dt)
-        elif weight.data.dtype != dt:
+        if weight.data.dtype != dt:
             raise TypeError(f"{op}: expected dtype {dt} for weight, got {weight.data.dtype}")
         shapes = [start.shape, end.shape, weight.shape]
-    elif isinstance(weight, (int, float)) and not isinstance(weight, bool):
+    elif isinstance(weight, (int, float)):
         weight = float(weight)
         shapes = [start.shape, end.shape]
     else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..ops import padding as P
 from ..ops.shape import Pad
 from ..tensor import Tensor
+from ._util import UnsupportedDtypeError
 
 __all__ = ["pad"]
 
@@ -51,6 +52,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         raise ValueError(
             f"{op}: padding {widths} pads {nd} dims but the input has {ndim} (shape {input.shape})"
         )
+    if mode in ("reflect", "replicate") and input.dtype.kind == "b":
+        raise UnsupportedDtypeError(f"{op}: {mode} padding is not implemented for bool tensors")
     if mode != "constant":
         if value is not None and value != 0:
             raise ValueError(f"{op}: padding mode {mode!r} doesn't take a value argument")

@@ -425,6 +425,8 @@ def nanquantile(input: Tensor, q, dim=None, keepdim: bool = False, *, interpolat
 def _quantile(input, q, dim, keepdim, interpolation, axis, keepdims, ignore_nan, op):
     input = as_tensor(input, op)
     _need_float(input, op)
+    if input.data.dtype == np.float16:
+        raise TypeError(f"{op}: input must be float32 or float64, got float16 (as PyTorch)")
     if interpolation not in _INTERPOLATIONS:
         raise ValueError(f"{op}: interpolation must be one of {_INTERPOLATIONS}, "
                          f"got {interpolation!r}")  # fmt: skip

@@ -12,7 +12,7 @@ import numpy as np
 from ..ops import scatter as P
 from ..ops.indexing import Gather
 from ..tensor import Tensor
-from ._util import IndexShapeError, as_tensor, check_index_dtype, one_dim
+from ._util import IndexShapeError, as_tensor, check_index_dtype, fill_value, one_dim
 
 __all__ = [
     "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
@@ -57,16 +57,17 @@ def _scatter_args(input, dim, index, src, op):
     for a in range(nd):
         if a != d and idx.shape[a] > x.shape[a]:
             raise ValueError(f"{op}: index of shape {idx.shape} exceeds input {x.shape} at dim {a}")
-    _in_range(idx, x.shape[d], op)
     if isinstance(src, Tensor):
         _same_dtype(input, src, op)
+    _in_range(idx, x.shape[d], op)
+    if isinstance(src, Tensor):
         s = src.reshape(-1) if src.ndim == 0 else src
         if s.ndim != idx.ndim or any(i > n for i, n in zip(idx.shape, s.shape)):
             raise ValueError(f"{op}: index of shape {idx.shape} exceeds src of shape {src.shape}")
         if s.shape != idx.shape:
             s = s[tuple(slice(0, n) for n in idx.shape)]
     else:
-        s = np.full(idx.shape, src, dtype=input.data.dtype)
+        s = np.full(idx.shape, fill_value(src, input.data.dtype, op), dtype=input.data.dtype)
     return input, x, d, idx, s
 
 
@@ -92,7 +93,8 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
             raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
         input = as_tensor(input, "scatter")
         if not isinstance(src, Tensor):
-            src = Tensor._make(np.full(_int_index(index, "scatter").shape, src, input.dtype),
+            src = Tensor._make(np.full(_int_index(index, "scatter").shape,
+                                       fill_value(src, input.dtype, "scatter"), input.dtype),
                                False, None)  # fmt: skip
         return scatter_reduce(input, dim, index, src, "sum" if reduce == "add" else "prod")
     input, x, d, idx, s = _scatter_args(input, dim, index, src, "scatter")
@@ -167,9 +169,11 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
         if value.ndim:
             raise ValueError(f"index_fill: value must be a number or 0-d, got shape {value.shape}")
         if value.data.dtype != input.data.dtype:
+            fill_value(value, input.data.dtype, "index_fill")  # (checked as a number would be)
             value = value.to(input.data.dtype)
         return P.IndexFill.apply(input, value, index=idx, dim=d)
-    return P.IndexFill.apply(input, index=idx, dim=d, fill=value)
+    fill = fill_value(value, input.data.dtype, "index_fill")
+    return P.IndexFill.apply(input, index=idx, dim=d, fill=fill)
 
 
 def _mask(mask, input: Tensor, op: str, to_input: bool) -> np.ndarray:

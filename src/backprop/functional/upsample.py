@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from ..backend import backend_of
 from ..ops import upsample as U
 from ..tensor import Tensor
@@ -69,7 +71,8 @@ def interpolate(
     op = "interpolate"
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
-    check_float(input, op)
+    if not (input.dtype == np.uint8 and mode in ("nearest", "nearest-exact")):
+        check_float(input, op)  # (PyTorch's nearest modes also take uint8 images)
     if mode not in _MODES:
         raise ValueError(f"{op}: mode must be one of {_MODES}, got {mode!r}")
     if antialias:
