@@ -226,13 +226,15 @@ class DtypeOverflowError(OverflowError, ValueError):
 
 
 def fill_value(v, dtype, op: str):
-    """A number (Python or NumPy, or a one-element tensor) as a NumPy scalar of ``dtype``, by
+    """A number (Python or NumPy, or a one-element tensor) as a value of ``dtype``, by
     PyTorch's checked conversion for fills (``full``, ``fill_``, ``masked_fill``,
     ``index_fill``, ``scatter`` of a value, ``x[i] = v``): an integer dtype takes a float
     truncated toward zero and an int that fits (an unsigned one also a negative int down to
     -max, wrapped: uint8 takes -255..255), else DtypeOverflowError; a float dtype takes any
     number (too large for float16 is inf), bool any number (non-zero is True)."""
     dt = np.dtype(dtype)
+    if dt.kind == "f" and type(v) in (float, int):
+        return v  # (the fast path: a float dtype takes any Python number as it is)
     if isinstance(v, Tensor):
         v = v.item()
     elif isinstance(v, np.generic):
