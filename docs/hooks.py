@@ -6,6 +6,8 @@
   for download. Only ``nbformat`` (and ``nbclient`` to execute) is needed: no nbconvert, no
   mkdocs-jupyter.
 - ``benchmarks/index.md`` from ``benchmarks/RESULTS.md`` (and the pictures it links to).
+- API pages without the Sphinx role names (``:func:``, ``:class:``, ...) that docstrings use
+  for cross-references: Markdown renders them as text before the code span.
 - ``contributing/architecture.md`` from ``../shared/ARCHITECTURE.md``, the design guide kept
   beside the repository (as in CI); a checkout without it gets a page that says where it lives.
 
@@ -255,6 +257,15 @@ def on_files(files, config):
         )
     _add(files, File.generated(config, "contributing/architecture.md", content=guide))
     return files
+
+
+# A Sphinx cross-reference role left in a docstring (``:func:`relu```), as Markdown renders it:
+# the role's name printed before the code span. The site shows the code span alone.
+_SPHINX_ROLE = re.compile(r":(?:py:)?(?:mod|class|func|meth|attr|data|exc|obj):(<code>)~?")
+
+
+def on_page_content(html, page, config, files):
+    return _SPHINX_ROLE.sub(r"\1", html)
 
 
 def on_serve(server, config, builder):

@@ -131,6 +131,8 @@ def test_api_reference(site):
             assert f'id="{name}"' in html, f"api/{page}: {name} is not documented"
         # Doctest lines render as code, not as nested Markdown quotes (docs/griffe_sections.py).
         assert "<blockquote>\n<blockquote>" not in html, f"api/{page}: >>> read as Markdown"
+        # Sphinx roles in docstrings (:func:`x`) show as the code span alone (docs/hooks.py).
+        assert not re.search(r":(mod|class|func|meth|attr):<code>", html), f"api/{page}: a role"
 
 
 def test_rendering_outputs_and_errors():
