@@ -13,14 +13,18 @@ computes them in Python. ``fastmath=False``: no reassociation, so a loop gives t
 thread count. Compiled once per dtype, cached on disk (``cache=True``).
 
 The sections after the optimisers hold a few ops' loops, each the twin of NumPy code in ``ops/``
-that its section names: batch norm's, and one time step of the LSTM layer's.
+that its section names: batch norm's, one time step of the LSTM layer's, and the exact GELU.
 """
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 from numba import njit, prange
+
+from . import cody_erf
 
 __all__ = [
     "MAX_THREADS",
@@ -36,6 +40,8 @@ __all__ = [
     "lstm_pre",
     "lstm_cell",
     "lstm_back",
+    "gelu",
+    "gelu_backward",
 ]
 
 # numba starts this many worker threads at most (NUMBA_NUM_THREADS, default: the CPU count).
@@ -349,3 +355,106 @@ def lstm_back(gy, dh, dc, s, tc, c, da):  # pragma: no cover - compiled
             da[b, 2 * H + j] = d * i * (one - g * g)
             da[b, 3 * H + j] = g_h * t * (o * (one - o))
             dc[b, j] = d * f
+
+
+# ----------------------------------------------------------------------------- exact GELU
+# y = x Phi(x) and gx = gy (Phi(x) + x phi(x)), Phi the normal CDF, phi its density: the twins of
+# ops/activation.py's GELU (approximate="none"), whose NumPy path goes through scipy.special.erf.
+# Each element is computed in float64 and rounded once to the array's dtype, from x alone (the
+# backward recomputes Phi rather than keep it: as PyTorch, only x is saved).
+#
+# Phi(x) = erfc(-x / sqrt 2) / 2 from Cody's rational approximations (backend/cody_erf.py, as
+# ops/_erf.py evaluates them): erf for |x| / sqrt 2 <= 0.46875, else erfc(y) = exp(-y^2) R(y),
+# so the negative tail keeps its relative accuracy (the NumPy path's 1 + erf cancels there: it
+# returns 0 below x ~ -5.54 in float32, ~ -8.37 in float64). exp(-x^2 / 2), shared by Phi and phi,
+# comes from _exp_neg_half_sq: x split at 1/16 (x = h + l, h^2 exact) so that x^2's rounding
+# stays out of it, Cody-Waite reduction by ln 2, the degree-13 Taylor polynomial on |r| <= 0.35
+# (truncation < 1e-17) and 2^n from a table. Every branch is a select and nothing calls libm:
+# LLVM vectorises the loop (numba's math.exp is a scalar libm call, and error_model="numpy"
+# drops the division-by-zero checks that otherwise keep the loop scalar). Error against mpmath
+# on dense grids (tests/nn/test_gelu_kernel.py): <= 1 ulp in float32, ~1e-15 relative in float64.
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_INV_SQRT_PI = 1.0 / math.sqrt(math.pi)
+_ERF_P, _ERF_Q = cody_erf.ERF_P, cody_erf.ERF_Q
+_MID_P, _MID_Q = cody_erf.MID_P, cody_erf.MID_Q
+_TAIL_P, _TAIL_Q = cody_erf.TAIL_P, cody_erf.TAIL_Q
+_SMALL, _MID = cody_erf.SMALL, cody_erf.MID
+_A_MAX = 38.6  # |x| beyond which exp(-x^2 / 2) < 5e-324 and Phi(x) is 0 or 1 in float64
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 in two parts (fdlibm's): n * _LN2_HI is exact
+_LN2_LO = 1.90821492927058770002e-10
+_EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(13, -1, -1))  # highest power first
+_POW2_NEG = np.array([math.ldexp(1.0, -k) for k in range(1100)])  # 2^-k (subnormal, then 0)
+_jit_inline = njit(inline="always", cache=True, fastmath=False, error_model="numpy", nogil=True)
+_jit_vec = njit(parallel=True, cache=True, fastmath=False, error_model="numpy", nogil=True)
+
+
+@_jit_inline
+def _horner(coeffs, z):  # pragma: no cover - compiled
+    acc = coeffs[0]
+    for k in range(1, len(coeffs)):
+        acc = acc * z + coeffs[k]
+    return acc
+
+
+@_jit_inline
+def _exp_neg_half_sq(a, pow2):  # pragma: no cover - compiled
+    """exp(-a^2 / 2) for 0 <= a <= _A_MAX: -a^2 / 2 = t1 + t2 with t1 = -h^2 / 2 exact (h = a
+    rounded down to 1/16) and t2 = -(a - h)(a + h) / 2, then exp(t1 + t2) = 2^n exp(r)."""
+    h = math.floor(a * 16.0) / 16.0
+    t1 = -0.5 * (h * h)
+    t2 = -0.5 * ((a - h) * (a + h))
+    n = math.floor((t1 + t2) * _LOG2E + 0.5)  # in [-1075, 0]
+    r = ((t1 - n * _LN2_HI) + t2) - n * _LN2_LO
+    return _horner(_EXP_TAYLOR, r) * pow2[np.int64(-n)]
+
+
+@_jit_inline
+def _gelu_parts(x, pow2):  # pragma: no cover - compiled
+    """(Phi(x), exp(-x^2 / 2)) for a float64 x; NaN for a NaN x, (0 or 1, 0) beyond _A_MAX."""
+    a = abs(x)
+    a_c = a if a < _A_MAX else _A_MAX  # also for NaN and inf: every lane below stays finite
+    e = _exp_neg_half_sq(a_c, pow2)
+    y = a_c * _SQRT_HALF
+    yy = y * y
+    z = -y if x < 0 else y
+    # One division for the interval's rational: erf(z) = z P(y^2) / Q(y^2) for y <= 0.46875;
+    # erfc(y) = e R(y), R = P(y) / Q(y) up to 4, (1/sqrt(pi) - w P(w) / Q(w)) / y beyond
+    # (w = 1/y^2).
+    small, mid = y <= _SMALL, y <= _MID
+    w = 1.0 / yy
+    q_tail = _horner(_TAIL_Q, w)
+    num_tail = _INV_SQRT_PI * q_tail - w * _horner(_TAIL_P, w)
+    num = z * _horner(_ERF_P, yy) if small else (_horner(_MID_P, y) if mid else num_tail)
+    den = _horner(_ERF_Q, yy) if small else (_horner(_MID_Q, y) if mid else q_tail * y)
+    ratio = num / den
+    half_erfc = 0.5 * e * ratio  # Phi(-|x|), where not small
+    cdf_big = half_erfc if x < 0 else 1.0 - half_erfc
+    cdf = 0.5 + 0.5 * ratio if small else cdf_big
+    e = e if a < _A_MAX else 0.0
+    cdf = cdf if a < _A_MAX else (0.0 if x < 0 else 1.0)
+    cdf = cdf if a == a else a  # NaN in, NaN out
+    return cdf, e
+
+
+@_jit_vec
+def gelu(x, y):  # pragma: no cover - compiled
+    """y = x * Phi(x) (flat arrays of one dtype)."""
+    out = y.dtype.type
+    pow2 = _POW2_NEG
+    for i in prange(x.size):
+        v = np.float64(x[i])
+        cdf, _ = _gelu_parts(v, pow2)
+        y[i] = out(v * cdf)
+
+
+@_jit_vec
+def gelu_backward(x, gy, gx):  # pragma: no cover - compiled
+    """gx = gy * (Phi(x) + x * phi(x)) (flat arrays of one dtype)."""
+    out = gx.dtype.type
+    pow2 = _POW2_NEG
+    for i in prange(x.size):
+        v = np.float64(x[i])
+        cdf, e = _gelu_parts(v, pow2)
+        gx[i] = out(np.float64(gy[i]) * (cdf + v * (e * _INV_SQRT_2PI)))

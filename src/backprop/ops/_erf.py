@@ -23,53 +23,13 @@ from __future__ import annotations
 
 import math
 
-# Cody's coefficients, highest power first (as Horner evaluates them).
-_ERF_P = (
-    1.85777706184603153e-1,
-    3.16112374387056560e00,
-    1.13864154151050156e02,
-    3.77485237685302021e02,
-    3.20937758913846947e03,
-)
-_ERF_Q = (
-    1.0,
-    2.36012909523441209e01,
-    2.44024637934444173e02,
-    1.28261652607737228e03,
-    2.84423683343917062e03,
-)
-_MID_P = (
-    2.15311535474403846e-8,
-    5.64188496988670089e-1,
-    8.88314979438837594e00,
-    6.61191906371416295e01,
-    2.98635138197400131e02,
-    8.81952221241769090e02,
-    1.71204761263407058e03,
-    2.05107837782607147e03,
-    1.23033935479799725e03,
-)
-_MID_Q = (
-    1.0,
-    1.57449261107098347e01,
-    1.17693950891312499e02,
-    5.37181101862009858e02,
-    1.62138957456669019e03,
-    3.29079923573345963e03,
-    4.36261909014324716e03,
-    3.43936767414372164e03,
-    1.23033935480374942e03,
-)
-_TAIL_P = (
-    1.63153871373020978e-2,
-    3.05326634961232344e-1,
-    3.60344899949804439e-1,
-    1.25781726111229246e-1,
-    1.60837851487422766e-2,
-    6.58749161529837803e-4,
-)
-_TAIL_Q = (1.0, 2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
-           6.05183413124413191e-2, 2.33520497626869185e-3)  # fmt: skip
+from ..backend import cody_erf
+
+# Cody's coefficients, highest power first (as Horner evaluates them); backend/cody_erf.py holds
+# them for the compiled GELU kernels too.
+_ERF_P, _ERF_Q = cody_erf.ERF_P, cody_erf.ERF_Q
+_MID_P, _MID_Q = cody_erf.MID_P, cody_erf.MID_Q
+_TAIL_P, _TAIL_Q = cody_erf.TAIL_P, cody_erf.TAIL_Q
 
 _INV_SQRT_PI = 1.0 / math.sqrt(math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
