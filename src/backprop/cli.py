@@ -2,27 +2,32 @@
 
     backprop train [--config FILE] [--set KEY=VALUE ...] [--overfit-batch N]
     backprop resume RUN_DIR [--epochs N] [--set KEY=VALUE ...]
-    backprop eval RUN_DIR_OR_CHECKPOINT [--dataset NAME] [--split test|val|train]
+    backprop eval RUN_DIR_OR_CHECKPOINT [--dataset NAME] [--split test|val|train] [--set ...]
     backprop predict CHECKPOINT INPUT ... [--top K]
     backprop search CONFIG (--grid | --random N) [--jobs J] [--executor local|mpi]
     backprop models
     backprop summary MODEL [--input-shape C H W]
 
 Exit codes: 0 success, 1 a failure while running (bad checkpoint, diverged training, missing
-data), 2 a usage or configuration error (reported before anything runs), 130 interrupted by
-Ctrl-C (training writes a resumable checkpoint first). Errors a user can fix are one line on
-stderr, without a traceback.
+data, a full disk, out of memory, every search trial failed), 2 a usage or configuration error
+(reported before anything runs; also a bare ``backprop`` without a command), 130 interrupted by
+Ctrl-C (training writes a resumable checkpoint first). Errors a user can cause or fix (files that
+cannot be read or written, malformed or tampered files, sizes too large for memory) are one line
+on stderr naming the file or setting, without a traceback; ``backprop --debug COMMAND ...`` prints
+the traceback too.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import inspect
 import json
 import os
 import sys
 import textwrap
 import tomllib
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +35,7 @@ import numpy as np
 from . import models
 from .app import inputs
 from .app.components import AUGMENTATIONS, LOSSES, OPTIMIZERS, SCHEDULERS
-from .app.config import apply_overrides, load_config, parse_overrides, validate
+from .app.config import Config, apply_overrides, load_config, parse_overrides, validate
 from .app.datasets import DATASETS
 from .app.errors import ConfigError, DataError, UsageError
 from .app.resume import resume_run
@@ -71,19 +76,45 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # Errors a user can cause or fix, matched by type: one line on stderr (no traceback) and this
 # exit code. Usage and config errors are found before anything runs; the others while running.
+# OSError covers a full disk, permissions, a file where a folder should be, a vanished file;
+# MemoryError a size too large for this machine (NumPy's "Unable to allocate").
 _USER_ERRORS: tuple[tuple[tuple[type[BaseException], ...], int], ...] = (
     ((ConfigError, UsageError), EXIT_USAGE),
     (
-        (SerializationError, DataError, DownloadError, NonFiniteLossError, FileNotFoundError,
-         PermissionError),
+        (SerializationError, DataError, DownloadError, NonFiniteLossError, OSError, MemoryError),
         EXIT_FAILURE,
     ),
 )  # fmt: skip
+
+# What to do about an OSError, by errno (the message names the file and the system's reason).
+_OS_HINTS = {
+    errno.ENOSPC: "the disk is full: free some space or choose another out_dir",
+    errno.EDQUOT: "the disk quota is exceeded: free some space or choose another out_dir",
+    errno.EROFS: "a read-only file system: choose another out_dir",
+}
 
 
 # ---------------------------------------------------------------------------------- helpers
 def _print_err(msg: str) -> None:
     print(f"backprop: error: {msg}", file=sys.stderr, flush=True)
+
+
+def _error_line(e: BaseException) -> str:
+    """One line for a user error: the file and the reason for an OSError, the cause of a
+    MemoryError, the message of the others."""
+    if isinstance(e, MemoryError):
+        why = str(e) or "an allocation failed"
+        return (
+            f"out of memory: {why} (a smaller model, batch_size or dataset.eval_batch_size "
+            f"needs less)"
+        )
+    if isinstance(e, OSError) and e.filename is not None and e.strerror:
+        where = f"{e.filename}" + (f" -> {e.filename2}" if e.filename2 is not None else "")
+        hint = _OS_HINTS.get(e.errno)
+        return f"{where}: {e.strerror}" + (f" ({hint})" if hint else "")
+    if isinstance(e, OSError) and e.errno in _OS_HINTS:  # written without naming its file
+        return f"{e.strerror or e} ({_OS_HINTS[e.errno]})"
+    return str(e) or type(e).__name__
 
 
 def _verbose(args) -> int:
@@ -122,6 +153,36 @@ def _existing(path: str) -> Path:
     return Path(path)
 
 
+def _new_folder(make, cfg, what: str) -> Path:
+    """``make(cfg)``, a folder under ``out_dir``; one that cannot be created there (a file, a
+    device such as /dev/null, no permission, a full disk) is a config error naming out_dir."""
+    try:
+        return make(cfg)
+    except OSError as e:
+        raise ConfigError(
+            f"out_dir = {cfg.out_dir!r}: cannot create the {what} there: {_error_line(e)}"
+        ) from None
+
+
+def _discard_if_unused(folder: Path) -> None:
+    """Remove ``folder`` (made by this command) when nothing was written in it: it holds only
+    empty files (a released lock) and empty folders. A folder with any content is kept."""
+    try:
+        entries = list(os.scandir(folder))
+        for entry in entries:
+            if entry.is_symlink() or not (entry.is_file() or entry.is_dir()):
+                return
+            if entry.is_file() and entry.stat().st_size > 0:
+                return
+            if entry.is_dir() and any(os.scandir(entry.path)):
+                return
+        for entry in entries:
+            (os.rmdir if entry.is_dir() else os.unlink)(entry.path)
+        os.rmdir(folder)
+    except OSError:
+        pass  # (best effort: the error that brought us here is the one to report)
+
+
 def _interrupted(run_dir: Path) -> int:
     print(
         f"\nInterrupted: saved a resumable checkpoint in "
@@ -147,9 +208,13 @@ def cmd_train(args) -> int:
     cfg = load_config(args.config, overrides)
     if args.overfit_batch is not None:
         return _overfit(cfg, args)
-    run_dir = make_run_dir(cfg)
+    run_dir = _new_folder(make_run_dir, cfg, "run folder")
     print(f"Run folder: {run_dir}")
-    result = train_run(cfg, run_dir, verbose=_verbose(args))
+    try:
+        result = train_run(cfg, run_dir, verbose=_verbose(args))
+    except BaseException:
+        _discard_if_unused(run_dir)  # refused before training: leave no empty run folder behind
+        raise
     if result.interrupted:
         return _interrupted(run_dir)
     _report_run(result, run_dir)
@@ -171,15 +236,16 @@ def _overfit(cfg, args) -> int:
     if result.interrupted:
         print("Interrupted.")
         return EXIT_INTERRUPTED
+    epochs_run = len(result.history.get("loss", []))
     if acc is not None and acc >= 1.0:
         print(
-            f"OK: training accuracy reached 100% on {n} examples "
-            f"({result.stop_reason or f'after {cfg.epochs} epochs'})."
+            f"OK: training accuracy reached 100% on {n} examples (in eval mode, after epoch "
+            f"{epochs_run})."
         )
     else:
         print(
             f"WARNING: training accuracy is {_pct(acc)} on only {n} examples "
-            f"after {len(result.history.get('loss', []))} epochs. A working model and "
+            f"after {epochs_run} epochs. A working model and "
             f"optimiser should fit a handful of examples perfectly: check the learning rate, "
             f"the labels and the loss, or the model's capacity.",
             file=sys.stderr,
@@ -237,13 +303,23 @@ def cmd_eval(args) -> int:
 
 
 def _eval_config(args, ckpt):
-    """The checkpoint's config with ``--dataset``/``--root`` applied, without augmentation."""
+    """The checkpoint's config with ``--dataset``/``--root`` and the ``--set dataset.KEY=VALUE``
+    overrides applied, without augmentation."""
+    overrides = parse_overrides(list(args.set or []))
+    for key, _ in overrides:
+        if not key.startswith("dataset."):
+            raise UsageError(
+                f"eval --set {key}: eval changes dataset settings only (dataset.root, "
+                f"dataset.download, dataset.eval_batch_size, ...); the model is the checkpoint's"
+            )
     cfg = config_of(ckpt)
     if args.dataset is not None:
         cfg.dataset.name = args.dataset
         cfg.dataset.options = {}
     if args.root is not None:
         cfg.dataset.root = args.root
+    if overrides:
+        cfg = Config.from_dict(apply_overrides(cfg.to_dict(), overrides))
     cfg.dataset.augment = []
     if args.split == "val" and cfg.dataset.val_fraction == 0:
         raise UsageError("this run held out no validation data (dataset.val_fraction = 0)")
@@ -303,6 +379,12 @@ def cmd_predict(args) -> int:
             f"{path}: the model gives outputs of shape {logits.shape[1:]} but the checkpoint "
             f"names {len(classes)} classes"
         )
+    bad = ~np.isfinite(logits).all(axis=1)
+    if bad.any():  # NaN/inf weights (a damaged or tampered file), or inputs far off the scale
+        raise CheckpointError(
+            f"{path}: the model's outputs for {names[int(np.argmax(bad))]} are NaN or infinite "
+            f"(weights holding NaN/inf, or inputs far outside the training data's scale)"
+        )
     z = logits - logits.max(axis=1, keepdims=True)
     probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
     k = max(1, min(args.top, probs.shape[1]))
@@ -348,7 +430,7 @@ def cmd_search(args) -> int:
         trials = random_trials(space, args.random, seed=cfg.search.seed)
     if args.jobs < 1:
         raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
-    out_dir = _new_search_dir(cfg)
+    out_dir = _new_folder(_new_search_dir, cfg, "search folder")
     # MPI workers may be on other machines: only local processes are bounded by the cores here.
     cores = (os.cpu_count() or 1) if args.executor == "local" else len(trials)
     jobs = max(1, min(args.jobs, len(trials), cores))
@@ -368,9 +450,13 @@ def cmd_search(args) -> int:
                 flush=True,
             )
 
-    result = run_search(
-        cfg, raw, trials, out_dir, jobs=jobs, progress=progress, executor=args.executor
-    )
+    try:
+        result = run_search(
+            cfg, raw, trials, out_dir, jobs=jobs, progress=progress, executor=args.executor
+        )
+    except BaseException:
+        _discard_if_unused(out_dir)  # a trial config refused before any trial ran
+        raise
     print()
     print(format_table(result))
     print(f"\nResults: {out_dir / 'results.csv'}")
@@ -378,7 +464,10 @@ def cmd_search(args) -> int:
         print(f"Best configuration: {result.best_config}")
         print(f"Train it with: backprop train --config {result.best_config}")
         return EXIT_OK
-    print("Every trial failed.", file=sys.stderr)
+    _print_err(
+        f"every one of the {len(result.rows)} trials failed (their errors are above and in "
+        f"{out_dir / 'results.csv'})"
+    )
     return EXIT_FAILURE
 
 
@@ -480,12 +569,18 @@ def _components_help() -> str:
     return "\n".join(lines)
 
 
+_DEBUG_HELP = "on an error, print the traceback too (for a bug report)"
+
+
 def _subparser(sub, name: str, help_: str, description: str, func):
     sp = sub.add_parser(
         name, help=help_, description=_wrap(description),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     sp.set_defaults(func=func)
+    # Also accepted after the command; SUPPRESS keeps a `backprop --debug train` from being
+    # reset by the subcommand's default.
+    sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)
     return sp
 
 
@@ -552,6 +647,7 @@ def _parser_eval(sub) -> None:
     )
     sp.add_argument("--root", help="the dataset folder (MNIST, CIFAR-10)")
     sp.add_argument("--split", choices=("test", "val", "train"), default="test")
+    _overrides(sp, "change a dataset setting, e.g. dataset.download=true (repeatable)")
     sp.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
@@ -660,6 +756,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"backprop {__version__}")
+    p.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add in _PARSERS:
         add(sub)
@@ -689,21 +786,26 @@ def _job_error(e: BaseException) -> int:
 
 
 def _main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code (a bare ``backprop``: the help, exit 2)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return EXIT_USAGE
+    debug = getattr(args, "debug", False)
     try:
         return args.func(args)
     except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as e:
         for types, code in _USER_ERRORS:
             if isinstance(e, types):
-                _print_err(str(e))
+                if debug:
+                    traceback.print_exc()
+                _print_err(_error_line(e))
                 return code
         raise
 

@@ -264,8 +264,10 @@ def atomic_write(
             # By path: should the folder be swapped for a link meanwhile, both names resolve in
             # the new place, where our temporary is absent, and the rename fails harmlessly.
             os.replace(folder / tmp, path)
-        except BaseException:
+        except BaseException as e:
             _unlink(tmp, dfd, folder)
+            if isinstance(e, OSError) and e.errno is not None and e.filename is None:
+                e.filename = str(path)  # a failed write (a full disk) names the file it was for
             raise
         if dfd is not None:
             _fsync_dir(dfd)

@@ -64,7 +64,7 @@ def set_rng_state(state: dict) -> None:
         )
     try:
         _generator.bit_generator.state = state
-    except (TypeError, ValueError, KeyError) as e:
+    except (TypeError, ValueError, KeyError, OverflowError) as e:  # (a number out of range)
         raise ValueError(f"set_rng_state: malformed state ({e})") from None
 
 

@@ -35,8 +35,8 @@ def test_defaults_are_valid_and_round_trip_through_toml():
         ({"model": {"name": "lenet"}}, "model.name: unknown value 'lenet'; allowed: alexnet"),
         (
             {"model": {"chanels": [8, 16]}},
-            "model.chanels: digits_cnn has no option 'chanels'; "
-            "allowed: num_classes, in_channels, image_size, channels, hidden, dropout",
+            "model.chanels: digits_cnn has no option 'chanels' (did you mean channels?); "
+            "allowed: name, num_classes, in_channels, image_size, channels, hidden, dropout",
         ),
         ({"model": {"dropout": "high"}}, "model.dropout must be float, got string 'high'"),
         (

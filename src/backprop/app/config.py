@@ -262,12 +262,39 @@ def _all_keys() -> list[str]:
     return keys
 
 
+# Names other libraries (Keras, papers) give to options that backprop spells as PyTorch does:
+# an unknown option with one of these names is answered "did you mean ...?".
+_ALIASES = {
+    "learning_rate": "lr", "learningrate": "lr", "eta": "lr", "alpha": "lr",
+    "beta_1": "betas", "beta_2": "betas", "beta1": "betas", "beta2": "betas",
+    "epsilon": "eps", "decay": "weight_decay", "l2": "weight_decay", "wd": "weight_decay",
+    "nesterov_momentum": "nesterov", "rho": "alpha", "centred": "centered",
+    "step": "step_size", "drop_rate": "dropout", "dropout_rate": "dropout", "p": "dropout",
+    "classes": "num_classes", "n_classes": "num_classes", "channels_in": "in_channels",
+    "epoch": "epochs", "num_epochs": "epochs", "n_epochs": "epochs", "batchsize": "batch_size",
+}  # fmt: skip
+
+
+def _suggest(name: str, candidates: list[str]) -> str | None:
+    """The candidate ``name`` was most likely meant as: a known alias, else a close spelling."""
+    alias = _ALIASES.get(name.lower())
+    if alias in candidates:
+        return alias
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def _unknown(key: str, allowed: list[str], what: str = "key") -> ConfigError:
     known = _all_keys() + allowed
     last = key.rsplit(".", 1)[-1]
     close = [
         k for k in known if k.rsplit(".", 1)[-1] == last and k != key
     ]  # right name, wrong table
+    if not close:  # an alias of a key in this table or any other (learning_rate -> optimizer.lr)
+        prefix = key.rsplit(".", 1)[0] + "." if "." in key else ""
+        alias = _ALIASES.get(last.lower())
+        close = [k for k in (prefix + str(alias), str(alias)) if alias and k in known]
+        close = close or [k for k in known if alias and k.rsplit(".", 1)[-1] == alias]
     close = close or difflib.get_close_matches(key, known, n=1, cutoff=0.75)
     hint = f" (did you mean {close[0]!r}?)" if close and close[0] != key else ""
     return ConfigError(f"unknown {what} {key!r}{hint}; allowed: {', '.join(allowed)}")
@@ -359,11 +386,14 @@ def _choice(key: str, value: str, allowed) -> None:
 
 
 def check_options(
-    section: str, name: str, target, options: dict[str, Any], skip: tuple = ()
-) -> dict:
+    section: str, name: str, target, options: dict[str, Any], skip: tuple = (),
+    own: tuple = ("name",),
+) -> dict:  # fmt: skip
     """Check ``options`` (the keys of table ``section`` that configure ``name``) against the
     keyword parameters of ``target`` (a class or function): unknown names and wrong types raise
-    ConfigError; returns the options with types fixed."""
+    ConfigError naming the allowed keys (``own``: the table's own keys, such as ``name`` and
+    ``lr``, then the options) and the likeliest one meant; returns the options with types
+    fixed."""
     try:
         sig = inspect.signature(target)
     except (TypeError, ValueError):
@@ -380,8 +410,11 @@ def check_options(
             if takes_kwargs:
                 out[k] = v
                 continue
+            allowed = [*own, *(n for n in params if n not in own)]
+            meant = _suggest(k, allowed)
+            hint = f" (did you mean {meant}?)" if meant else ""
             raise ConfigError(
-                f"{section}.{k}: {name} has no option {k!r}; allowed: {', '.join(params) or 'none'}"
+                f"{section}.{k}: {name} has no option {k!r}{hint}; allowed: {', '.join(allowed)}"
             )
         out[k] = check_value(f"{section}.{k}", v, params[k].default)
     return out
@@ -487,7 +520,9 @@ def _validate_optimizer(cfg: Config) -> None:
     """``[optimizer]``: a registered name; ``lr`` is its own key, the rest are options."""
     o = cfg.optimizer
     entry = OPTIMIZERS.get(o.name, "optimizer.name")
-    o.options = check_options("optimizer", o.name, entry.target, o.options, skip=("params", "lr"))
+    o.options = check_options(
+        "optimizer", o.name, entry.target, o.options, skip=("params", "lr"), own=("name", "lr")
+    )
 
 
 def _validate_scheduler(cfg: Config) -> None:
@@ -499,7 +534,10 @@ def _validate_scheduler(cfg: Config) -> None:
         if s.options:
             raise ConfigError(f"scheduler ({s.name}): takes no options, got {', '.join(s.options)}")
         return
-    s.options = check_options("scheduler", s.name, entry.target, s.options, skip=("optimizer",))
+    s.options = check_options(
+        "scheduler", s.name, entry.target, s.options, skip=("optimizer",),
+        own=("name", "interval", "monitor"),
+    )  # fmt: skip
     auto = set(entry.info.get("auto", ()))
     required = required_options(entry.target, ("optimizer",))
     missing = [k for k in required if k not in {*s.options, *auto}]
@@ -523,21 +561,49 @@ def _validate_callbacks(cfg: Config) -> None:
         raise ConfigError(
             f"early_stopping.patience must be >= 0, got {cfg.early_stopping.patience}"
         )
-    if cfg.dataset.val_fraction > 0:
-        return
     s = cfg.scheduler
     epoch_metric = SCHEDULERS.get(s.name, "scheduler.name").info.get("epoch_only", False)
+    logged = _logged_names(cfg)
     for key, monitor in (
         ("scheduler.monitor", s.monitor if epoch_metric else ""),
         ("early_stopping.monitor",
          cfg.early_stopping.monitor if cfg.early_stopping.enabled else ""),
         ("checkpoint.monitor", cfg.checkpoint.monitor if cfg.checkpoint.save_best else ""),
+        ("search.metric", cfg.search.metric if cfg.search is not None else ""),
     ):  # fmt: skip
-        if monitor.startswith("val_"):
+        if not monitor:
+            continue
+        if monitor.startswith("val_") and cfg.dataset.val_fraction == 0:
             raise ConfigError(
                 f"{key} is {monitor!r} but dataset.val_fraction = 0 (no validation data); "
                 f"monitor a training metric ('loss', 'accuracy') or hold out validation data"
             )
+        if monitor not in logged:
+            # Found here, not after the first epoch's training as a "not in the logs" error.
+            meant = difflib.get_close_matches(monitor, logged, n=1, cutoff=0.6)
+            hint = f" (did you mean {meant[0]!r}?)" if meant else ""
+            raise ConfigError(
+                f"{key}: {monitor!r} is not logged by this run{hint}; allowed: "
+                f"{', '.join(logged)} (the metrics key adds others: metrics = ['accuracy', 'f1'])"
+            )
+
+
+def _logged_names(cfg: Config) -> list[str]:
+    """The names an epoch's logs hold for ``cfg``: the loss, each metric's result(s) (``f1``
+    logs precision, recall and f1), their ``val_`` forms when there is validation data, and
+    ``lr``."""
+    names = ["loss"]
+    for spec in cfg.metrics:
+        metric = get_metric(spec, num_classes=2)
+        try:
+            value = metric.compute()  # a fresh metric: only the keys matter
+        except Exception:  # (a registered metric that cannot compute before an update)
+            value = None
+        keys = list(value) if isinstance(value, dict) else [metric.name]
+        names += [k for k in keys if k not in names]
+    if cfg.dataset.val_fraction > 0:
+        names += [f"val_{n}" for n in names]
+    return [*names, "lr"]
 
 
 # ---------------------------------------------------------------------------------- files

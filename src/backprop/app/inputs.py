@@ -2,9 +2,12 @@
 
 Every reader refuses what it cannot read safely with a :class:`~backprop.app.errors.UsageError`
 naming the file: a ``.npy`` header is checked against the file size before anything is allocated,
-and a pickled ``.npy`` is never loaded. Images are read with matplotlib (Pillow for JPEG),
-converted to the model's channels, resized, and inverted when they are dark-on-light (MNIST and
-the digits are white-on-black).
+and a pickled ``.npy`` is never loaded. An array must hold finite real numbers: floats, or integers
+(pixel values, divided by the dataset's maximum); NaN, infinities, complex numbers, booleans,
+dates, strings, records and empty arrays are refused with the reason. Images are read with
+matplotlib (Pillow for JPEG), converted to the model's channels, resized (with a warning when the
+size differs from the model's input), and inverted when they are dark-on-light (MNIST and the
+digits are white-on-black).
 
 Example:
     >>> x, names = read_input(Path("digit.png"), (1, 8, 8), info, invert="auto")
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import math
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from tokenize import TokenError
 
@@ -27,15 +32,31 @@ from .errors import UsageError
 __all__ = ["read_input", "load_npy", "read_image", "resize"]
 
 
-def read_input(path: Path, shape: tuple, info: dict, invert: str):
-    """One input file -> (batch of float32 inputs in the dataset's [0, 1] scale, names)."""
-    if not path.is_file():
+def _warn_stderr(message: str) -> None:
+    print(f"backprop: warning: {message}", file=sys.stderr, flush=True)
+
+
+def read_input(
+    path: Path, shape: tuple, info: dict, invert: str,
+    warn: Callable[[str], None] | None = None,
+):  # fmt: skip
+    """One input file -> (batch of float32 inputs in the dataset's [0, 1] scale, names).
+
+    Args:
+        warn: called with a message for what is used but may not be what was meant (an image
+            of another size than the model's input); default: a line on stderr.
+
+    Raises:
+        UsageError: the file is missing or unreadable, not a plain array or image, holds
+            values that are not finite real numbers, or has a shape the model does not take.
+    """
+    warn = warn or _warn_stderr
+    if not path.exists():
         raise UsageError(f"no such input file: {path}")
+    if not path.is_file():
+        raise UsageError(f"{path}: not a file (give .npy arrays or images)")
     if path.suffix.lower() == ".npy":
-        a = load_npy(path)
-        if a.dtype.kind in "iu":
-            a = a.astype(np.float32) / np.float32(info.get("raw_max") or 255)
-        a = a.astype(np.float32, copy=False)
+        a = _real_values(path, load_npy(path), info, warn)
         if a.shape == shape:
             return a[None], [str(path)]
         if a.ndim == len(shape) + 1 and a.shape[1:] == shape:
@@ -48,7 +69,56 @@ def read_input(path: Path, shape: tuple, info: dict, invert: str):
         )
     if len(shape) != 3:
         raise UsageError(f"{path}: this model takes arrays of shape {shape}; give a .npy file")
-    return read_image(path, shape, invert)[None], [str(path)]
+    return read_image(path, shape, invert, warn)[None], [str(path)]
+
+
+# dtype kinds refused, with the reason: only real numbers (floats, integer pixels) are inputs.
+_NOT_NUMBERS = {
+    "b": "booleans",
+    "c": "complex numbers",
+    "M": "dates",
+    "m": "time spans",
+    "U": "strings",
+    "S": "byte strings",
+    "V": "records (a structured dtype)",
+    "O": "Python objects",
+}
+
+
+def _real_values(path: Path, a: np.ndarray, info: dict, warn) -> np.ndarray:
+    """``a`` as float32 in the dataset's scale, after checking that it holds finite real
+    numbers (integers are pixel values: divided by the dataset's maximum)."""
+    kind = a.dtype.kind
+    if kind in _NOT_NUMBERS:
+        raise UsageError(
+            f"{path}: holds {_NOT_NUMBERS[kind]} (dtype {a.dtype}); the model takes real "
+            f"numbers (floats in the dataset's [0, 1] scale, or integer pixel values)"
+        )
+    if a.size == 0:
+        raise UsageError(f"{path}: an empty array of shape {a.shape}; there is nothing to predict")
+    if kind in "iu":
+        raw_max = info.get("raw_max")
+        lo, hi = int(a.min()), int(a.max())
+        if raw_max and (lo < 0 or hi > raw_max):
+            warn(
+                f"{path}: integer values from {lo} to {hi}, outside the pixel range "
+                f"[0, {raw_max:g}] the model was trained on"
+            )
+        return a.astype(np.float32) / np.float32(raw_max or 255)
+    bad = ~np.isfinite(a)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise UsageError(
+            f"{path}: {int(bad.sum()):,} of its {a.size:,} values are NaN or infinite (the "
+            f"first at index {first}: {a[first]}); the model takes finite numbers"
+        )
+    largest = float(np.finfo(np.float32).max)
+    if a.dtype.itemsize > 4 and float(np.abs(a).max()) > largest:
+        raise UsageError(
+            f"{path}: values up to {float(np.abs(a).max()):.3g} overflow float32 (largest "
+            f"{largest:.3g}); the model takes float32 inputs"
+        )
+    return a.astype(np.float32, copy=False)
 
 
 def load_npy(path: Path):
@@ -76,11 +146,17 @@ def load_npy(path: Path):
     except (ValueError, EOFError, SyntaxError, TypeError, OverflowError, TokenError) as e:
         # (NumPy's header parser raises TokenError or SyntaxError on some corrupted headers.)
         raise UsageError(f"{path}: not a plain .npy array ({e})") from None
+    except OSError as e:  # permissions, a file removed meanwhile, an I/O error
+        raise UsageError(f"{path}: cannot read: {e.strerror or e}") from None
 
 
-def read_image(path: Path, shape: tuple, invert: str):
+def read_image(path: Path, shape: tuple, invert: str, warn: Callable[[str], None] | None = None):
     """A PNG/JPEG -> float32 (C, H, W) in [0, 1], resized by area averaging / interpolation,
-    white-on-black like MNIST and the digits (inverted when the picture is dark-on-light)."""
+    white-on-black like MNIST and the digits (inverted when the picture is dark-on-light).
+
+    ``warn`` (default: a line on stderr) is told when the image's size differs from the
+    model's input: a 28x28 MNIST digit given to the 8x8 digits model is resized, and a model
+    reads shapes at another scale than its training data's poorly."""
     try:
         import matplotlib.image as mpimg
     except ImportError:
@@ -96,6 +172,14 @@ def read_image(path: Path, shape: tuple, invert: str):
             img = img[..., :3] * img[..., 3:] + (1.0 - img[..., 3:])
         img = img[..., :3]
     c, h, w = shape
+    if img.ndim not in (2, 3) or img.size == 0:
+        raise UsageError(f"{path}: an image of shape {img.shape}; expected (H, W) or (H, W, C)")
+    if img.shape[:2] != (h, w):
+        (warn or _warn_stderr)(
+            f"{path}: a {img.shape[1]}x{img.shape[0]} image, resized to the model's {w}x{h} "
+            f"input; the model was trained on {w}x{h} images, so expect poorer predictions for "
+            f"a picture drawn at another size"
+        )
     if c == 1:
         img = img @ np.array([0.299, 0.587, 0.114], np.float32) if img.ndim == 3 else img
         img = img[..., None]

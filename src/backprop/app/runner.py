@@ -118,11 +118,34 @@ def _base_datasets(cfg: Config):
         return entry.target(cfg.dataset)
     except ConfigError:
         raise
+    except MemoryError as e:  # dataset.n = 10**11 for a toy set
+        raise ConfigError(_too_large("dataset", cfg.dataset.name, cfg.dataset.options, e)) from None
     except (TypeError, ValueError) as e:
+        if _is_too_large(e):  # NumPy's "array is too big" for a size past any machine's memory
+            raise ConfigError(
+                _too_large("dataset", cfg.dataset.name, cfg.dataset.options, e)
+            ) from None
         if isinstance(e, ValueError) and entry.info.get("files"):
             raise DataError(f"dataset ({cfg.dataset.name}): {e}") from None  # a bad file: exit 1
         # A dataset option out of range (test_fraction 1.5, n = -10): a config error, exit 2.
         raise ConfigError(f"dataset ({cfg.dataset.name}): {e}") from None
+
+
+def _is_too_large(e: BaseException) -> bool:
+    """NumPy's refusals of a size no machine has (not a MemoryError: a ValueError)."""
+    text = str(e)
+    return isinstance(e, ValueError) and (
+        "array is too big" in text or "Maximum allowed" in text  # dimension / size exceeded
+    )
+
+
+def _too_large(section: str, name: str, options: dict, e: BaseException) -> str:
+    """The message for a component whose options ask for more memory than there is."""
+    parts = [
+        f"{section}.{k} = {list(v) if isinstance(v, tuple) else v!r}" for k, v in options.items()
+    ]
+    given = ", ".join(parts) or "its defaults"
+    return f"{section} ({name}): too large for this machine's memory with {given} ({e})"
 
 
 def _augmentation(cfg: Config) -> list:
@@ -230,7 +253,9 @@ def build_model(cfg: Config, info: dict, options: dict | None = None):
     opts = model_options(cfg, info) if options is None else options
     try:
         model = models.get_model(cfg.model.name, **opts)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, MemoryError) as e:  # MemoryError: model.sizes = [64, 10**11]
+        if isinstance(e, MemoryError) or _is_too_large(e):
+            raise ConfigError(_too_large("model", cfg.model.name, cfg.model.options, e)) from None
         raise ConfigError(f"model ({cfg.model.name}): {e}") from None
     dtype = getattr(model, "input_dtype", np.float32)  # int64 ids for a language model
     x = Tensor._make(np.zeros((2, *info["input_shape"]), dtype), False, None)
@@ -238,6 +263,8 @@ def build_model(cfg: Config, info: dict, options: dict | None = None):
     try:
         with no_grad():
             out = model(x)
+    except MemoryError as e:
+        raise ConfigError(_too_large("model", cfg.model.name, cfg.model.options, e)) from None
     except (TypeError, ValueError) as e:
         raise ConfigError(
             f"model ({cfg.model.name}) does not fit dataset {info['name']!r} (inputs of shape "
@@ -579,7 +606,9 @@ def _run_callbacks(
         callbacks.append(
             EarlyStopping(
                 es.monitor, es.mode, es.patience, es.min_delta, es.restore_best_weights,
-                verbose=verbose > 0,
+                # The test scores best.safetensors when there is one: a line saying that early
+                # stopping restored another epoch's weights would name weights not tested.
+                verbose=verbose > 0 and (run_dir is None or not cfg.checkpoint.save_best),
             )
         )  # fmt: skip
     if run_dir is None:
@@ -602,10 +631,20 @@ def _test_best(cfg: Config, trainer: Trainer, ckpt_cb, data: DataBundle, result:
 
 
 class _StopAtFullAccuracy(Callback):
-    """--overfit-batch: stop once the eval-mode accuracy on the training subset is 100%."""
+    """--overfit-batch: stop once the eval-mode accuracy on the training subset is 100%.
+
+    The trainer evaluates that subset as its validation data; the logs name those figures
+    ``train_eval_loss``, ``train_eval_accuracy``..., not ``val_*``: they are of training examples.
+    (Order 15: after the learning-rate schedule, which watches them as ``val_*``, and before the
+    history and the progress lines.)"""
+
+    order = 15
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if (logs or {}).get("val_accuracy", 0.0) >= 1.0:
+        logs = logs if logs is not None else {}
+        for key in [k for k in logs if k.startswith("val_")]:
+            logs["train_eval_" + key.removeprefix("val_")] = logs.pop(key)
+        if logs.get("train_eval_accuracy", 0.0) >= 1.0:
             self.trainer.stop_training = True
             self.trainer.stop_reason = f"training accuracy reached 100% at epoch {epoch + 1}"
 

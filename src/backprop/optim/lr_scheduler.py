@@ -147,12 +147,18 @@ class LRScheduler:
 
 
 def _same_kind(a, b) -> bool:
-    """Whether ``b`` can stand in for ``a`` in a scheduler's state (None matches anything)."""
-    if a is None or b is None:
+    """Whether ``b`` can stand in for ``a`` in a scheduler's state: a current None (not set
+    yet) takes anything; a saved None only a None; a count (int) needs an int, a float any
+    number."""
+    if a is None:
         return True
+    if b is None:
+        return False
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool)
-    if isinstance(a, (int, float)):
+    if isinstance(a, int):
+        return isinstance(b, int)
+    if isinstance(a, float):
         return isinstance(b, (int, float))
     if isinstance(a, (list, tuple)):
         return (

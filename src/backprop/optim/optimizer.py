@@ -58,6 +58,29 @@ def _lerp(start, end, weight: float, out):
         np.subtract(end, out, out=start)
 
 
+def _is_real_number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def _same_kind(default, v) -> bool:
+    """Whether ``v`` (from a state dict) can stand for a hyper-parameter whose default is
+    ``default``: a bool for a bool, a real number for a number, a sequence of as many numbers
+    for a tuple (``betas``); a default of None accepts anything."""
+    if default is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(v, (bool, np.bool_))
+    if isinstance(default, (int, float)):
+        return _is_real_number(v)
+    if isinstance(default, (tuple, list)):
+        return (
+            isinstance(v, (tuple, list))
+            and len(v) == len(default)
+            and all(_same_kind(d, x) for d, x in zip(default, v))
+        )
+    return isinstance(v, type(default))
+
+
 def _copy_value(v):
     if isinstance(v, np.ndarray):
         return v.copy()
@@ -312,10 +335,17 @@ class Optimizer:
                 continue
             state[p] = {n: self._load_value(p, n, v) for n, v in s.items()}
         new_groups = []
-        for group, saved in zip(self.param_groups, saved_groups):
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             new = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
             if isinstance(new.get("betas"), list):
                 new["betas"] = tuple(new["betas"])
+            for k, v in new.items():  # a flag must be a bool, a rate a number... (a file's values)
+                if k in self.defaults and not _same_kind(self.defaults[k], v):
+                    raise ValueError(
+                        f"{name}.load_state_dict: parameter group {i}: {k!r} is "
+                        f"{type(v).__name__} {v!r:.40}, expected {type(self.defaults[k]).__name__}"
+                        f" like {self.defaults[k]!r:.40}"
+                    )
             self._validate(new)
             new["params"] = group["params"]
             new_groups.append(new)
@@ -325,6 +355,19 @@ class Optimizer:
     def _load_value(self, p: Tensor, name: str, v):
         if isinstance(v, Tensor):
             v = v.data
+        where = f"{type(self).__name__}.load_state_dict: state {name!r}"
+        if name == "step":  # a count: a str, float or list here would fail (or mislead) mid-step
+            if isinstance(v, np.integer):
+                v = int(v)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise ValueError(f"{where} must be an int >= 0, got {type(v).__name__} {v!r:.40}")
+            return v
+        if isinstance(v, np.ndarray) and v.dtype.kind not in "biuf":
+            raise ValueError(f"{where} has dtype {v.dtype}; expected real numbers")
+        if not (v is None or isinstance(v, np.ndarray) or _is_real_number(v)):
+            raise ValueError(
+                f"{where} is {type(v).__name__} {v!r:.40}; expected an array or a number"
+            )
         if isinstance(v, np.ndarray):
             if v.shape != p.shape:
                 raise ValueError(

@@ -226,15 +226,45 @@ class History(Callback):
         return {"epoch": list(self.epoch), "rows": [dict(r) for r in self.rows]}
 
     def load_state_dict(self, state: dict) -> None:
-        self.epoch = [int(e) for e in state["epoch"]]
-        self.rows = [dict(r) for r in state["rows"]]
+        epochs, rows = state["epoch"], state["rows"]
+        if not all(_is_count(e) for e in epochs):
+            raise ValueError("History.load_state_dict: epochs must be ints >= 0")
+        for row in rows:  # a file's values: a string here would fail in CSVLogger or a plot
+            if not isinstance(row, dict) or not all(
+                isinstance(k, str) and _is_number(v) for k, v in row.items()
+            ):
+                raise ValueError(f"History.load_state_dict: a row of non-numbers: {row!r:.60}")
+        self.epoch = [int(e) for e in epochs]
+        self.rows = [{k: float(v) for k, v in r.items()} for r in rows]
 
     def __repr__(self) -> str:
         return f"History({len(self)} epochs: {', '.join(self.history)})"
 
 
 def _is_number(v) -> bool:
-    return isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+    return isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.complexfloating))
+
+
+def _is_count(v, nullable: bool = False) -> bool:
+    """An int >= 0 (or None when ``nullable``): an epoch, a patience counter."""
+    if v is None:
+        return nullable
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0
+
+
+def _check_state(who: str, state: dict, numbers=(), counts=(), optional_counts=()) -> None:
+    """Refuse a saved callback state (it may come from a file) whose values have the wrong
+    kind, with a ValueError naming the entry, rather than a TypeError at the next epoch."""
+    rules = [(k, _is_number, "a number") for k in numbers]
+    rules += [(k, _is_count, "an int >= 0") for k in counts]
+    rules += [
+        (k, lambda v: _is_count(v, nullable=True), "an int >= 0 or None") for k in optional_counts
+    ]
+    for key, ok, what in rules:
+        if not ok(state[key]):
+            raise ValueError(
+                f"{who}.load_state_dict: {key!r} must be {what}, got {state[key]!r:.40}"
+            )
 
 
 # ---------------------------------------------------------------------------------- monitoring
@@ -286,8 +316,14 @@ class EarlyStopping(Callback):
     """Stop training when a monitored metric has stopped improving.
 
     After each epoch the monitored value counts as an improvement when it beats the best so far by
-    more than ``min_delta``; after ``patience`` epochs in a row without one, training stops (the
-    lectures' early stopping: watch the validation error, stop when it starts to rise).
+    more than ``min_delta`` (a value equal to the best, or better by ``min_delta`` or less, is no
+    improvement); after ``patience`` epochs in a row without one, training stops (the lectures'
+    early stopping: watch the validation error, stop when it starts to rise).
+
+    With ``restore_best_weights``, the end of a completed ``fit`` puts back the weights of the
+    best epoch. A ``fit`` interrupted by Ctrl-C restores nothing: the model keeps the weights it
+    had when it stopped (what the interrupt's checkpoint holds, and what calling ``fit`` again
+    continues from).
 
     Args:
         monitor: the metric to watch (``"val_loss"``, ``"val_accuracy"``...).
@@ -296,6 +332,7 @@ class EarlyStopping(Callback):
         min_delta: the smallest change that counts as an improvement.
         restore_best_weights: at the end of training, put back the weights of the best epoch.
         start_from_epoch: epochs to wait before counting (warm-up).
+        verbose: print a line when the best weights are restored.
 
     Attributes:
         stopped_epoch: the epoch (0-based) after which training stopped, or None.
@@ -331,6 +368,13 @@ class EarlyStopping(Callback):
         self.best_epoch: int | None = None
         self.best_weights: dict[str, np.ndarray] | None = None
         self.stopped_epoch: int | None = None
+        self._interrupted = False
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._interrupted = False
+
+    def on_interrupt(self, logs: dict | None = None) -> None:
+        self._interrupted = True  # keep the weights: they are the state training continues from
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if epoch < self.start_from_epoch:
@@ -348,17 +392,23 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             self.trainer.stop_training = True
             self.trainer.stop_reason = (
-                f"early stopping: {self.monitor} has not improved for {self.wait} epochs "
-                f"(best {self.best.value:.4g} at epoch {self.best_epoch + 1})"
+                f"early stopping after epoch {epoch + 1}: {self.monitor} has not improved for "
+                f"{self.wait} epochs (the last improvement: {self.best.value:.4g} at epoch "
+                f"{self.best_epoch + 1})"
                 if self.best_epoch is not None
-                else f"early stopping: {self.monitor} never improved"
+                else f"early stopping after epoch {epoch + 1}: {self.monitor} never improved"
             )
 
     def on_train_end(self, logs: dict | None = None) -> None:
+        if self._interrupted:
+            return
         if self.restore_best_weights and self.best_weights is not None:
             self.trainer.model.load_state_dict(self.best_weights)
             if self.verbose:
-                print(f"Restored the weights of epoch {self.best_epoch + 1} (best {self.monitor})")
+                print(
+                    f"Early stopping: restored the weights of epoch {self.best_epoch + 1}, its "
+                    f"best {self.monitor} ({self.best.value:.4g})"
+                )
 
     def state_dict(self) -> dict:
         return {
@@ -370,8 +420,28 @@ class EarlyStopping(Callback):
         }
 
     def load_state_dict(self, state: dict) -> None:
+        _check_state(
+            "EarlyStopping", state, numbers=("best",), counts=("wait",),
+            optional_counts=("best_epoch", "stopped_epoch"),
+        )  # fmt: skip
+        weights = state["best_weights"]
+        if weights is not None and not (
+            isinstance(weights, dict)
+            and all(isinstance(v, np.ndarray) and v.dtype.kind in "biuf" for v in weights.values())
+        ):
+            raise ValueError(
+                "EarlyStopping.load_state_dict: 'best_weights' must map names to arrays"
+            )
+        model = getattr(getattr(self, "trainer", None), "model", None)
+        if weights is not None and model is not None:
+            want = {k: (t.data.shape, t.data.dtype) for k, t in model.state_dict().items()}
+            if {k: (v.shape, v.dtype) for k, v in weights.items()} != want:
+                raise ValueError(
+                    "EarlyStopping.load_state_dict: 'best_weights' do not fit the model (other "
+                    "names, shapes or dtypes)"
+                )
         self.wait = state["wait"]
-        self.best.value = state["best"]
+        self.best.value = float(state["best"])
         self.best_epoch = state["best_epoch"]
         self.best_weights = state["best_weights"]
         self.stopped_epoch = state["stopped_epoch"]
@@ -456,7 +526,8 @@ class ModelCheckpoint(Callback):
         return {"best": self.best.value, "best_epoch": self.best_epoch}
 
     def load_state_dict(self, state: dict) -> None:
-        self.best.value = state["best"]
+        _check_state("ModelCheckpoint", state, numbers=("best",), optional_counts=("best_epoch",))
+        self.best.value = float(state["best"])
         self.best_epoch = state["best_epoch"]
 
 
