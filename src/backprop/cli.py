@@ -110,6 +110,8 @@ def _error_line(e: BaseException) -> str:
         )
     if isinstance(e, OSError) and e.filename is not None and e.strerror:
         where = f"{e.filename}" + (f" -> {e.filename2}" if e.filename2 is not None else "")
+        if e.errno == errno.EEXIST and not os.path.isdir(e.filename):  # (mkdir of a file)
+            return f"{where}: exists and is not a folder"
         hint = _OS_HINTS.get(e.errno)
         return f"{where}: {e.strerror}" + (f" ({hint})" if hint else "")
     if isinstance(e, OSError) and e.errno in _OS_HINTS:  # written without naming its file
@@ -525,9 +527,10 @@ def cmd_summary(args) -> int:
     model = models.get_model(args.model)
     try:
         text = models.summary(model, shape)
-    except (TypeError, ValueError) as e:  # an --input-shape the model cannot take
+    except (TypeError, ValueError, MemoryError) as e:  # an --input-shape the model cannot take
         shape_s = " ".join(map(str, shape))
-        raise UsageError(f"summary {args.model} --input-shape {shape_s}: {e}") from None
+        why = f"too large for this machine's memory ({e})" if isinstance(e, MemoryError) else e
+        raise UsageError(f"summary {args.model} --input-shape {shape_s}: {why}") from None
     print(text)
     return EXIT_OK
 

@@ -138,6 +138,20 @@ def test_an_out_dir_that_cannot_hold_run_folders_is_a_config_error(tmp_path, out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]
 
 
+def test_a_device_or_file_in_the_way_of_a_folder_is_named(digits_run, tmp_path):
+    code, out, err = run("train", "--out-dir", "/dev/null", *TOY)
+    assert code == 2 and "/dev/null: exists and is not a folder" in one_error_line(err)
+    pytest.importorskip("onnx")
+    code, out, err = run("export", digits_run, "/dev/null/model.onnx")
+    assert code == 1 and "/dev/null: exists and is not a folder" in one_error_line(err)
+
+
+def test_summary_of_an_input_too_large_for_memory_names_the_shape():
+    code, out, err = run("summary", "mlp", "--input-shape", 10**11)
+    line = one_error_line(err)
+    assert code == 2 and "--input-shape 100000000000: too large for this machine's memory" in line
+
+
 def test_a_config_refused_while_building_leaves_no_run_folder(tmp_path):
     # The model does not fit the digits: found when the model is built, after the folder was
     # made; the empty folder (and its released lock file) goes.
