@@ -215,7 +215,8 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
         tuple(size) if isinstance(size, (tuple, list)) else (size,), "full", non_negative=True
     )
     dt = _dtype(dtype, op="full")
-    value = _fill_value(fill_value, dt, "full")  # one conversion, straight to dt (checked)
+    with np.errstate(over="ignore"):  # one conversion, straight to dt (checked)
+        value = np.asarray(_fill_value(fill_value, dt, "full"), dtype=dt)
     if dt.kind == "f" and np.isinf(value) and not np.isinf(float(fill_value)):
         raise ValueError(f"full: fill_value {fill_value!r} overflows dtype {dt}")
     return _new(np.full(size, value, dtype=dt), requires_grad)
