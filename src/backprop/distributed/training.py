@@ -14,7 +14,6 @@ a collective that one rank skips leaves the others waiting forever.
 
 from __future__ import annotations
 
-import pickle
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -86,19 +85,19 @@ def run_on_main(fn: Callable[..., Any], *args, **kwargs) -> Any:
     comm = _mpi.comm()
     if comm is None or comm.Get_size() == 1:
         return fn(*args, **kwargs)
-    payload = None
+    result = None
     if comm.Get_rank() == 0:
         try:
             result = ("ok", fn(*args, **kwargs))
         except Exception as e:  # handed to every rank below, then raised everywhere
             result = ("error", e)
-        try:
-            payload = pickle.dumps(result)
+        try:  # the object collectives pickle (mpi4py's MPI.pickle): probe it here, on rank 0,
+            _mpi.mpi().pickle.dumps(result)  # or a failing bcast would leave the others waiting
         except Exception as e:  # an unpicklable result or exception: its text still travels
             what = "raised" if result[0] == "error" else "returned"
-            err = RuntimeError(f"run_on_main: {fn.__name__} {what} {result[1]!r} ({e})")
-            payload = pickle.dumps(("error", err))
-    kind, value = pickle.loads(comm.bcast(payload, root=0))
+            text = f"run_on_main: {fn.__name__} {what} {result[1]!r} ({e})"
+            result = ("error", RuntimeError(text))
+    kind, value = comm.bcast(result, root=0)
     if kind == "error":
         raise value
     return value
