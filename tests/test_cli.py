@@ -237,3 +237,14 @@ def test_models_lists_the_zoo(capsys):
     assert cli.main(["models"]) == 0
     out = capsys.readouterr().out
     assert "digits_cnn" in out and "lenet5" in out and "1x28x28" in out
+
+
+def test_help_lists_a_metric_registered_after_import(monkeypatch):
+    from backprop import cli
+    from backprop.train import metrics
+
+    monkeypatch.setattr(metrics, "_METRICS", dict(metrics._METRICS))
+    monkeypatch.setattr(metrics, "_ALIASES", dict(metrics._ALIASES))
+    metrics.register_metric("median_error", lambda num_classes: metrics.MeanAbsoluteError())
+    assert "median_error" in metrics.metric_names()
+    assert "median_error" in cli._components_help()

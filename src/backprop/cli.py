@@ -67,7 +67,7 @@ from .serialization import SerializationError
 from .tensor import Tensor
 from .train.callbacks import NonFiniteLossError
 from .train.checkpoint import CheckpointError
-from .train.metrics import METRIC_NAMES
+from .train.metrics import metric_names
 from .train.trainer import Trainer
 
 __all__ = ["main", "build_parser", "UsageError"]
@@ -560,7 +560,7 @@ def _components_help() -> str:
     rows = [
         ("dataset.name", DATASETS.names()), ("optimizer.name", OPTIMIZERS.names()),
         ("scheduler.name", SCHEDULERS.names()), ("loss.name", LOSSES.names()),
-        ("dataset.augment", AUGMENTATIONS.names()), ("metrics", [*METRIC_NAMES, "top<k>"]),
+        ("dataset.augment", AUGMENTATIONS.names()), ("metrics", [*metric_names(), "top<k>"]),
     ]  # fmt: skip
     width = max(len(key) for key, _ in rows)
     lines = ["Components (model.name: see `backprop models`):"]

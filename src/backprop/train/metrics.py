@@ -54,7 +54,7 @@ __all__ = [
     "get_metric",
     "register_metric",
     "sync_metrics",
-    "METRIC_NAMES",
+    "metric_names",
 ]
 
 
@@ -470,7 +470,12 @@ register_metric("mse", lambda num_classes: MeanSquaredError(), "mean_squared_err
 register_metric("f1", _f1, "precision_recall_f1")
 register_metric("token_accuracy", lambda num_classes: TokenAccuracy())
 register_metric("bits_per_token", lambda num_classes: BitsPerToken(), "bits_per_char")
-METRIC_NAMES = tuple(_METRICS)
+
+
+def metric_names() -> tuple[str, ...]:
+    """The registered metric names, those registered after import included (``top{k}_accuracy``
+    for any k is accepted besides them)."""
+    return tuple(_METRICS)
 
 
 def get_metric(spec: str | Metric, num_classes: int | None = None) -> Metric:
