@@ -251,7 +251,13 @@ def atomic_write(
         _check_no_links(folder, within)
     dfd = _open_folder(folder, within) if _DIR_FD else None
     try:
-        tmp, fd = _create_temporary(name, folder, dfd)
+        try:
+            tmp, fd = _create_temporary(name, folder, dfd)
+        except FileExistsError:
+            raise  # every random name taken (planted): the message names the one tried last
+        except OSError as e:  # a read-only folder or file system: name the file, not our temporary
+            e.filename = str(path)
+            raise
         try:
             raw = os.fdopen(fd, "wb")
             f = raw if mode == "wb" else io.TextIOWrapper(raw, encoding=encoding, newline=newline)

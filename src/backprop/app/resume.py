@@ -10,7 +10,10 @@
 
 Then it trains on from the last checkpoint; or, when training is complete but ``results.json``
 is missing (the process was killed after its last checkpoint), it finishes the run: the test
-score, the plots and ``results.json``; or it reports that there is nothing to do.
+score, the plots and ``results.json``; or it reports that there is nothing to do. A run killed
+in its first epoch (no ``last.safetensors`` yet) is started over from its recorded config, under
+its own run id, when nothing would be lost: ``config.toml`` as ``run.json`` records it, and no
+checkpoint past epoch 1 (a kill between the first ``best`` and ``last`` leaves an epoch-1 best).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..fileio import is_temporary
 from . import runrecord
 from .errors import UsageError
 from .runlock import RunLock
@@ -33,8 +37,9 @@ class ResumeOutcome:
     """What :func:`resume_run` did.
 
     Attributes:
-        status: ``"trained"`` (training went on), ``"finished"`` (a complete run got its
-            results and plots), ``"completed"`` or ``"stopped_early"`` (nothing to do).
+        status: ``"trained"`` (training went on), ``"restarted"`` (a run killed in its first
+            epoch was started over), ``"finished"`` (a complete run got its results and plots),
+            ``"completed"`` or ``"stopped_early"`` (nothing to do).
         message: a line for the user when nothing was run.
         result: the run's result (None when nothing was run).
     """
@@ -63,7 +68,8 @@ def resume_run(
         say: called with one line before training or finishing starts (``print``).
 
     Raises:
-        UsageError: no such run folder, or no ``checkpoints/last.safetensors``.
+        UsageError: no such run folder, or no ``checkpoints/last.safetensors`` and the run
+            cannot be started over (see :func:`_start_over`).
         RunLockedError: another process works in the folder.
         RunMismatchError: a checkpoint of another run (nothing written).
         ConfigEditedError: ``config.toml`` was edited (nothing written).
@@ -75,7 +81,7 @@ def resume_run(
     with RunLock(run_dir, "resume"):
         last = run_dir / "checkpoints" / "last.safetensors"
         if not last.is_file():
-            raise UsageError(f"{run_dir} has no checkpoints/last.safetensors to resume from")
+            return _start_over(run_dir, epochs, list(overrides), verbose, say)
         record = runrecord.read_record(run_dir)
         ckpt = runrecord.check_checkpoints(run_dir, record)["last"]
         cfg = runrecord.resolve_resume_config(
@@ -108,3 +114,66 @@ def resume_run(
         say(f"Resuming {run_dir} at {where} (of {total} epochs)")
         result = train_run(cfg, run_dir, verbose=verbose, resume=True, epochs=total)
         return ResumeOutcome("trained", result=result)
+
+
+# What a run folder killed in its first epoch can hold (nothing that a new start would not write
+# again): the lock, the config and record, a history of at most one row, an epoch-1 best.
+_EARLY = {".lock", "config.toml", "run.json", "history.csv", "checkpoints"}
+
+
+def _entries(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir() if not is_temporary(p.name)}
+
+
+def _killed_early(run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds only what a run killed in its first epoch leaves."""
+    if not _entries(run_dir) <= _EARLY:
+        return False
+    ckpts = run_dir / "checkpoints"
+    if ckpts.is_symlink() or (ckpts.exists() and not ckpts.is_dir()):
+        return False
+    if ckpts.is_dir() and not _entries(ckpts) <= {"best.safetensors"}:
+        return False
+    history = run_dir / "history.csv"
+    if history.is_symlink() or (history.exists() and not history.is_file()):
+        return False
+    if history.is_file():
+        with open(history, "rb") as f:
+            if len(f.read(1 << 16).splitlines()) > 2:  # the header and epoch 1 at most
+                return False
+    return True
+
+
+def _start_over(run_dir: Path, epochs, overrides: list[str], verbose, say) -> ResumeOutcome:
+    """A run without ``last.safetensors``, killed in its first epoch: train it from the start
+    under its own run id when nothing would be lost (the config is the one ``run.json``
+    records, the folder holds nothing but what :func:`_killed_early` allows, its checkpoints
+    belong to it and none is past epoch 1: the new start writes the same); else refuse."""
+    none = f"{run_dir} has no checkpoints/last.safetensors to resume from"
+    record = runrecord.read_record(run_dir)
+    early = _killed_early(run_dir)
+    if record is None:
+        if early and not (run_dir / "checkpoints").exists():
+            raise UsageError(
+                f"{none}: it was stopped before it recorded its config (run.json) and holds "
+                f"nothing to keep; delete it and start the run again with backprop train"
+            )
+        raise UsageError(none)
+    data, file_cfg, _ = runrecord._read_config(run_dir / "config.toml")
+    if file_cfg is None or runrecord.config_sha256(data) != record["config_sha256"]:
+        raise UsageError(f"{none}, and its config.toml is not the one run.json records")
+    ckpts = runrecord.check_checkpoints(run_dir, record)  # another run's file: refused
+    later = [c for c in ckpts.values() if c.epoch > 1]
+    if later or not early:
+        raise UsageError(
+            f"{none}; the folder holds more than a run stopped in its first epoch leaves"
+            + (f" ({later[0].path.name} is of epoch {later[0].epoch})" if later else "")
+            + ", which starting the run over would replace: restore checkpoints/last.safetensors"
+        )
+    cfg = runrecord.resolve_resume_config(run_dir, record, file_cfg, overrides, epochs)
+    say(
+        f"Starting {run_dir} over: it was stopped in its first epoch, before a checkpoint to "
+        f"resume from ({cfg.epochs} epochs)"
+    )
+    result = train_run(cfg, run_dir, verbose=verbose, epochs=cfg.epochs, run_id=record["run_id"])
+    return ResumeOutcome("restarted", result=result)

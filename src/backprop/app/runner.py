@@ -389,6 +389,7 @@ def train_run(
     plots: bool = True,
     handle_sigint: bool = True,
     distributed: bool | None = None,
+    run_id: str | None = None,
 ) -> RunResult:
     """Train ``cfg`` in ``run_dir`` (None: nothing written), then score the best checkpoint on
     the test set and draw the plots.
@@ -414,6 +415,8 @@ def train_run(
         handle_sigint: Ctrl-C stops training cleanly with a checkpoint (False: it raises
             KeyboardInterrupt, as a search wants).
         distributed: train with the other ranks of an MPI job (None: when launched by one).
+        run_id: a new run's id (default: a fresh one); ``resume`` passes the run's own when it
+            starts over a run killed in its first epoch, whose checkpoints (if any) keep it.
 
     Raises:
         RunLockedError: another process works in ``run_dir``.
@@ -431,7 +434,7 @@ def train_run(
         with RunLock(run_dir, "resume" if resume else "train"):
             result = _train_run(
                 cfg, Path(run_dir), verbose, overfit, resume, epochs, test, plots, handle_sigint,
-                job,
+                job, run_id=run_id,
             )  # fmt: skip
     _job_state["busy"] = False
     return result
@@ -439,7 +442,7 @@ def train_run(
 
 def _train_run(
     cfg, run_dir, verbose, overfit, resume, epochs, test, plots, handle_sigint, job=None,
-    resume_from=None,
+    resume_from=None, run_id=None,
 ):  # fmt: skip
     t0 = time.perf_counter()
     record = None
@@ -453,7 +456,7 @@ def _train_run(
     if job is not None:
         data.train, model = _data_parallel(cfg, data.train, model, job)
     identity = runrecord.RunIdentity(
-        record["run_id"] if record else None if resume else runrecord.new_run_id(),
+        record["run_id"] if record else None if resume else run_id or runrecord.new_run_id(),
         cfg.model.name, runrecord.state_signature(model.state_dict()), type(optimizer).__name__,
     )  # fmt: skip
     meta = {
