@@ -189,7 +189,7 @@ def main() -> None:
             last = run / "checkpoints" / "last.safetensors"
             done = read_checkpoint(last).epoch if last.is_file() else 0
             fit = t_fit * max(0.2, 1 - done / EPOCHS)
-            if rng.random() < 0.75:
+            if n_here == 0 or rng.random() < 0.75:  # (a sequence's first kill: in training)
                 delay = rng.uniform(0.0, fit)
             else:
                 delay = rng.uniform(fit, fit + t_end - t_fit)

@@ -153,8 +153,8 @@ def test_kill_9_at_random_points_of_train_and_resume(tmp_path):
     print(
         f"\nkill -9: {len(kills)} kills in {len(report['sequences'])} runs "
         f"({report['seconds']:.0f} s): {len(in_training)} in training, {len(mid_write)} mid-write "
-        f"({sorted({n for k in mid_write for n in k['left']})}), {report['started_over']} runs "
-        f"started over by resume, {report['restarts']} deleted and trained again as told"
+        f"({sorted({n for k in mid_write for n in k['left']})}); started over by resume: "
+        f"{report['started_over']}, deleted and trained again as told: {report['restarts']}"
     )
 
 
