@@ -63,6 +63,7 @@ from .app.search import (
 from .autograd.grad_mode import no_grad
 from .data import transforms as T
 from .data.download import DownloadError
+from .fileio import UnsafePathError
 from .serialization import SerializationError
 from .tensor import Tensor
 from .train.callbacks import NonFiniteLossError
@@ -79,7 +80,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # OSError covers a full disk, permissions, a file where a folder should be, a vanished file;
 # MemoryError a size too large for this machine (NumPy's "Unable to allocate").
 _USER_ERRORS: tuple[tuple[tuple[type[BaseException], ...], int], ...] = (
-    ((ConfigError, UsageError), EXIT_USAGE),
+    ((ConfigError, UsageError, UnsafePathError), EXIT_USAGE),  # a linked folder: the user's
     (
         (SerializationError, DataError, DownloadError, NonFiniteLossError, OSError, MemoryError),
         EXIT_FAILURE,
@@ -90,7 +91,7 @@ _USER_ERRORS: tuple[tuple[tuple[type[BaseException], ...], int], ...] = (
 _OS_HINTS = {
     errno.ENOSPC: "the disk is full: free some space or choose another out_dir",
     errno.EDQUOT: "the disk quota is exceeded: free some space or choose another out_dir",
-    errno.EROFS: "a read-only file system: choose another out_dir",
+    errno.EROFS: "a read-only file system: remount it writable or write elsewhere",
 }
 
 
@@ -108,6 +109,8 @@ def _error_line(e: BaseException) -> str:
             f"out of memory: {why} (a smaller model, batch_size or dataset.eval_batch_size "
             f"needs less)"
         )
+    if isinstance(e, UnsafePathError):  # its message names the path and what is wrong with it
+        return e.message.removeprefix("atomic_write: ")
     if isinstance(e, OSError) and e.filename is not None and e.strerror:
         where = f"{e.filename}" + (f" -> {e.filename2}" if e.filename2 is not None else "")
         if e.errno == errno.EEXIST and not os.path.isdir(e.filename):  # (mkdir of a file)
