@@ -27,6 +27,10 @@ class Sum(Function):
     def forward(ctx, x, *, axis=None, keepdim=False):
         ctx.meta = (x.shape, x.dtype, axis, keepdim)
         # In x's dtype: NumPy would sum small integers in int64 (the caller chose the dtype).
+        # float16 accumulates in float32, as PyTorch's CPU sum does (NumPy's would stay in
+        # float16: 2,048 + 1 is 2,048 there), and the result is float16 again.
+        if x.dtype.kind == "f" and x.dtype.itemsize == 2:
+            return x.sum(axis=axis, keepdims=keepdim, dtype="float32").astype(x.dtype)
         return x.sum(axis=axis, keepdims=keepdim, dtype=None if x.dtype.kind == "f" else x.dtype)
 
     @staticmethod
