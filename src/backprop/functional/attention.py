@@ -54,7 +54,29 @@ def scaled_dot_product_attention(
         >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
         (2, 4, 10, 16)
     """
-    op = "scaled_dot_product_attention"
+    _check_qkv(query, key, value)
+    groups = _gqa_groups(query, key, value) if enable_gqa else 1
+    _check_mask(attn_mask, is_causal, query.dtype)
+    dropout_p, scale = _check_numbers(dropout_p, scale, query.shape[-1])
+    _check_broadcast(query, key, value, attn_mask, groups)
+    return ScaledDotProductAttention.apply(
+        query,
+        key,
+        value,
+        attn_mask,
+        scale=scale,
+        is_causal=bool(is_causal),
+        dropout_p=dropout_p,
+        groups=groups,
+    )
+
+
+_OP = "scaled_dot_product_attention"
+
+
+def _check_qkv(query, key, value) -> None:
+    """Floating-point tensors of one dtype, at least 2-D, with matching E and S."""
+    op = _OP
     for name, x in (("query", query), ("key", key), ("value", value)):
         if not isinstance(x, Tensor) or not is_float(x.dtype):
             raise TypeError(f"{op}: {name} must be a floating-point Tensor")
@@ -76,52 +98,58 @@ def scaled_dot_product_attention(
             f"{op}: key has {S} positions but value has {value.shape[-2]} "
             f"(key {key.shape}, value {value.shape})"
         )
-    groups = 1
-    if enable_gqa and query.ndim >= 3 and key.ndim >= 3:
-        hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
-        if hk != hv or hq % hk:
-            raise ValueError(
-                f"{op}: with enable_gqa, key and value must have the same number of heads (dim "
-                f"-3) and it must divide query's; got query {hq}, key {hk}, value {hv}"
-            )
-        groups = hq // hk
-    if attn_mask is not None:
-        if is_causal:
-            raise ValueError(f"{op}: give attn_mask or is_causal=True, not both")
-        if not isinstance(attn_mask, Tensor):
-            raise TypeError(f"{op}: attn_mask must be a Tensor or None")
-        if attn_mask.dtype != np.bool_ and attn_mask.dtype != query.dtype:
-            raise TypeError(
-                f"{op}: attn_mask must be bool or of the query's dtype {query.dtype}, got "
-                f"{attn_mask.dtype}"
-            )
+
+
+def _gqa_groups(query, key, value) -> int:
+    """Query heads per key/value head under ``enable_gqa`` (1 below 3 dims)."""
+    if query.ndim < 3 or key.ndim < 3:
+        return 1
+    hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
+    if hk != hv or hq % hk:
+        raise ValueError(
+            f"{_OP}: with enable_gqa, key and value must have the same number of heads (dim "
+            f"-3) and it must divide query's; got query {hq}, key {hk}, value {hv}"
+        )
+    return hq // hk
+
+
+def _check_mask(attn_mask, is_causal, dtype) -> None:
+    """A bool mask or one of the query's dtype, never together with ``is_causal``."""
+    if attn_mask is None:
+        return
+    if is_causal:
+        raise ValueError(f"{_OP}: give attn_mask or is_causal=True, not both")
+    if not isinstance(attn_mask, Tensor):
+        raise TypeError(f"{_OP}: attn_mask must be a Tensor or None")
+    if attn_mask.dtype != np.bool_ and attn_mask.dtype != dtype:
+        raise TypeError(
+            f"{_OP}: attn_mask must be bool or of the query's dtype {dtype}, got {attn_mask.dtype}"
+        )
+
+
+def _check_numbers(dropout_p, scale, E: int) -> tuple[float, float]:
+    """``dropout_p`` in [0, 1] and ``scale`` (default ``1 / sqrt(E)``), as floats."""
     if isinstance(dropout_p, bool) or not isinstance(dropout_p, numbers.Real):
-        raise TypeError(f"{op}: dropout_p must be a number in [0, 1], got {dropout_p!r}")
+        raise TypeError(f"{_OP}: dropout_p must be a number in [0, 1], got {dropout_p!r}")
     if not 0.0 <= dropout_p <= 1.0:
-        raise ValueError(f"{op}: dropout_p must be in [0, 1], got {dropout_p}")
+        raise ValueError(f"{_OP}: dropout_p must be in [0, 1], got {dropout_p}")
     if scale is None:
         scale = 1.0 / math.sqrt(E) if E > 0 else 1.0
     elif isinstance(scale, bool) or not isinstance(scale, numbers.Real):
-        raise TypeError(f"{op}: scale must be a number or None, got {scale!r}")
+        raise TypeError(f"{_OP}: scale must be a number or None, got {scale!r}")
+    return float(dropout_p), float(scale)
+
+
+def _check_broadcast(query, key, value, attn_mask, groups: int) -> None:
+    """The leading dims of the three (without the head dim under GQA) and the mask broadcast."""
+    S = key.shape[-2]
+    cut = -3 if groups > 1 else -2
     try:
-        lead = [query.shape[:-2], key.shape[:-2], value.shape[:-2]]
-        if groups > 1:
-            lead = [query.shape[:-3], key.shape[:-3], value.shape[:-3]]
-        np.broadcast_shapes(*lead)
+        np.broadcast_shapes(query.shape[:cut], key.shape[:cut], value.shape[:cut])
         if attn_mask is not None:
             np.broadcast_shapes(attn_mask.shape, query.shape[:-1] + (S,))
     except ValueError:
         raise ValueError(
-            f"{op}: leading dims do not broadcast: query {query.shape}, key {key.shape}, value "
+            f"{_OP}: leading dims do not broadcast: query {query.shape}, key {key.shape}, value "
             f"{value.shape}" + ("" if attn_mask is None else f", attn_mask {attn_mask.shape}")
         ) from None
-    return ScaledDotProductAttention.apply(
-        query,
-        key,
-        value,
-        attn_mask,
-        scale=float(scale),
-        is_causal=bool(is_causal),
-        dropout_p=float(dropout_p),
-        groups=groups,
-    )
