@@ -400,22 +400,8 @@ def export(
     if not isinstance(model, Module):
         raise TypeError(f"onnx.export: model must be a Module, got {type(model).__name__}")
     inputs = _as_inputs(example_input)
-    n_in = len(inputs)
-    names = list(input_names) if input_names is not None else (
-        ["input"] if n_in == 1 else [f"input{i}" for i in range(n_in)]
-    )  # fmt: skip
-    if len(names) != n_in or len(set(names)) != n_in:
-        raise ValueError(f"onnx.export: {n_in} inputs need {n_in} distinct input_names, "
-                         f"got {names}")  # fmt: skip
-    if dynamic_axes is not None:
-        axes = [dict(a) for a in dynamic_axes]
-        if len(axes) != n_in:
-            raise ValueError(f"onnx.export: dynamic_axes needs one mapping per input ({n_in})")
-    elif dynamic_batch:
-        axes = _default_axes(model, inputs)
-    else:
-        axes = [{} for _ in inputs]
-
+    names = _input_names(input_names, len(inputs))
+    axes = _input_axes(model, inputs, dynamic_axes, dynamic_batch)
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
@@ -427,13 +413,7 @@ def export(
         for m, mode in modes:
             object.__setattr__(m, "training", mode)
 
-    n_out = len(result)
-    outs = list(output_names) if output_names is not None else (
-        ["output"] if n_out == 1 else [f"output{i}" for i in range(n_out)]
-    )  # fmt: skip
-    if len(outs) != n_out or len(set(outs) | set(names)) != n_out + n_in:
-        raise ValueError(f"onnx.export: the model has {n_out} outputs; output_names {outs} "
-                         f"must be {n_out} names distinct from the inputs'")  # fmt: skip
+    outs = _output_names(output_names, len(result), names)
     for v, name in zip(result, outs):
         # An Identity per output: graph outputs get the user's names whatever produced them.
         ctx.nodes.append(helper.make_node("Identity", [v.name], [name], name=ctx.fresh("out")))
@@ -463,6 +443,40 @@ def export(
         with atomic_write(path) as f:
             f.write(proto.SerializeToString())
     return proto
+
+
+def _input_names(input_names, n_in: int) -> list[str]:
+    """The graph's input names: the user's (distinct, one per input) or input / input0, ..."""
+    names = list(input_names) if input_names is not None else (
+        ["input"] if n_in == 1 else [f"input{i}" for i in range(n_in)]
+    )  # fmt: skip
+    if len(names) != n_in or len(set(names)) != n_in:
+        raise ValueError(f"onnx.export: {n_in} inputs need {n_in} distinct input_names, "
+                         f"got {names}")  # fmt: skip
+    return names
+
+
+def _input_axes(model, inputs, dynamic_axes, dynamic_batch: bool) -> list[dict]:
+    """Per input, ``{axis: name}`` of its dynamic axes: given, the model's defaults, or none."""
+    if dynamic_axes is not None:
+        axes = [dict(a) for a in dynamic_axes]
+        if len(axes) != len(inputs):
+            raise ValueError(
+                f"onnx.export: dynamic_axes needs one mapping per input ({len(inputs)})"
+            )
+        return axes
+    return _default_axes(model, inputs) if dynamic_batch else [{} for _ in inputs]
+
+
+def _output_names(output_names, n_out: int, input_names: list[str]) -> list[str]:
+    """The graph's output names, distinct from each other and from the inputs'."""
+    outs = list(output_names) if output_names is not None else (
+        ["output"] if n_out == 1 else [f"output{i}" for i in range(n_out)]
+    )  # fmt: skip
+    if len(outs) != n_out or len(set(outs) | set(input_names)) != n_out + len(input_names):
+        raise ValueError(f"onnx.export: the model has {n_out} outputs; output_names {outs} "
+                         f"must be {n_out} names distinct from the inputs'")  # fmt: skip
+    return outs
 
 
 def _with_output_shapes(proto):
