@@ -48,35 +48,44 @@ def node_of(p, consumer, i):
     return p._ctx
 
 
+_PLACED = object()  # on the stack, above a (tensor, op) entry whose op's inputs are expanded
+
+
 def _topological_order(roots):
     """``(tensor, op)`` for every op reachable from ``roots``, each after all ops that consume
     its output."""
-    # Ops themselves are the set's and the stack's keys (hashed by identity, as id() would be,
-    # without a call per visit); an expanded op is pushed again behind a None marker.
+    # Ops themselves are the set's keys (hashed by identity, as id() would be, without a call
+    # per visit). An expanded entry is pushed again below a _PLACED marker: everything pushed
+    # above the marker (the entry's inputs) is popped before it, and then the entry itself.
     order = []
     visited = set()
     stack = [(r, r._ctx) for r in roots if r._ctx is not None]
-    push, pop = stack.append, stack.pop
+    push, pop, place, visit = stack.append, stack.pop, order.append, visited.add
+    tensor = function.Tensor
     while stack:
-        t, ctx = pop()
-        if t is None:  # ctx's inputs are all placed: ctx comes after them in reverse order
-            order.append(ctx)
+        entry = pop()
+        if entry is _PLACED:  # the entry below's inputs are all placed: it comes after them
+            place(pop())
             continue
+        ctx = entry[1]
         if ctx in visited:
             continue
-        visited.add(ctx)
-        push((None, (t, ctx)))
+        visit(ctx)
+        push(entry)
+        push(_PLACED)
         if ctx.freed:
             raise RuntimeError(
                 f"backward: trying to backward through the graph a second time (through "
                 f"{ctx.name}): its saved values were freed after the first backward; pass "
                 f"retain_graph=True to the first call if you need to do this"
             )
-        for i, p in enumerate(ctx.parents):
-            if isinstance(p, function.Tensor) and p._ctx is not None:
+        i = 0
+        for p in ctx.parents:
+            if isinstance(p, tensor) and p._ctx is not None:
                 node = p._ctx if p._history is None else node_of(p, ctx, i)
                 if node is not None and node not in visited:
                     push((p, node))
+            i += 1
     order.reverse()
     return order
 
@@ -147,6 +156,8 @@ def _owned(g, gy, results, i) -> bool:
     the op did not also return for another input (both inputs of ``x + y``)."""
     if g is gy or g.base is not None:
         return False
+    if len(results) == 1:
+        return True
     for j, other in enumerate(results):
         if j != i and other is g:
             return False
@@ -164,8 +175,10 @@ def _run(roots, gradients, retain_graph: bool, capture):
         if r._ctx is None:
             leaves[id(r)] = r
     hook = function._anomaly_hook
+    last = not retain_graph
+    take, get = pending.pop, pending.get
     for t, ctx in _topological_order(roots):
-        entry = pending.pop(ctx, None)
+        entry = take(ctx, None)
         if entry is None:
             continue  # the op does not lie on a path to a root
         gy, owned = entry
@@ -174,7 +187,7 @@ def _run(roots, gradients, retain_graph: bool, capture):
             gy = _complete_grad(t, gy, owned, captured)
         if ctx.saved_tensors and ctx.saved_at != clock.now:
             check_saved_versions(ctx, t)
-        ctx.last_backward = not retain_graph
+        ctx.last_backward = last
         if hook is not None:
             hook("grad_output", ctx, gy)
         results = ctx.fn.backward(ctx, gy)
@@ -182,20 +195,25 @@ def _run(roots, gradients, retain_graph: bool, capture):
             results = (results,)
         if hook is not None:
             hook("backward", ctx, results)
+        needs = ctx.needs_input_grad
         for i, (p, g) in enumerate(zip(ctx.parents, results)):
-            if g is None or not ctx.needs_input_grad[i]:
+            if g is None or not needs[i]:
                 continue
-            if g.shape != p.data.shape or g.dtype != p.data.dtype:
+            d = p.data
+            if g.shape != d.shape or (g.dtype is not d.dtype and g.dtype != d.dtype):
                 _raise_gradient_mismatch(ctx, i, p, g)
             node = p._ctx if p._history is None else node_of(p, ctx, i)
             if node is not None:
-                _add_pending(pending, node, g, _owned(g, gy, results, i))
+                if get(node) is None:  # (_add_pending's first case, inlined)
+                    pending[node] = [g, _owned(g, gy, results, i)]
+                else:
+                    _add_pending(pending, node, g, _owned(g, gy, results, i))
             elif p._hooks is None and captured is None:
                 _accumulate(p, g, _owned(g, gy, results, i))
             else:
                 leaves[id(p)] = p
                 _add_pending(pending, id(p), g, _owned(g, gy, results, i))
-        if not retain_graph:
+        if last:
             ctx.free()
     _finish_leaves(leaves, pending, captured)
     if captured is not None:

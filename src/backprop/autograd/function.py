@@ -13,7 +13,11 @@ count stood behind them until measured with each library in its own process: LeN
 
 from __future__ import annotations
 
+from numpy import asarray as _asarray
+from numpy import ndarray as _ndarray
+
 from ..backend import backend_of
+from ..backend.numpy_backend import NUMPY as _NUMPY
 from . import grad_mode, version
 from .version import clock as _clock
 
@@ -23,6 +27,11 @@ __all__ = ["Function", "Context"]
 Tensor = None  # type: ignore[assignment]
 # Set by backprop.autograd.anomaly while detect_anomaly() is active.
 _anomaly_hook = None
+
+_grad = grad_mode._state  # (thread-local: .enabled is this thread's grad mode)
+_new = object.__new__
+# The types of the constants that leave an op on NumPy's backend (see backend_of).
+_PLAIN = frozenset((_ndarray, float, int, bool, type(None)))
 
 
 def _axis_order(a) -> tuple:
@@ -177,39 +186,63 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **attrs):
         """Run the op on Tensors (or raw constants) and record it in the graph when needed."""
+        # The hottest path of the library (a tiny op spends most of its time here, not in
+        # NumPy), hence the local names, the inlined constructors and the backend fast path.
         arrays = []
         needs = []
         record = False
         counted = False  # does any input have a version counter (was written to, or a view)?
+        plain = True  # every array a NumPy ndarray, every constant a Python number or None
         for t in inputs:
             if isinstance(t, Tensor):
                 if t._vc is not None:
                     counted = True
-                    if t._view is not None and t._view[2] is not t._view[0]._ctx:
+                    view = t._view
+                    if view is not None and view[2] is not view[0]._ctx:
                         _refresh_view(t)
-                arrays.append(t.data)
-                rg = t.requires_grad
-                needs.append(rg)
-                record = record or rg
+                a = t.data
+                if type(a) is not _ndarray:
+                    plain = False
+                arrays.append(a)
+                if t.requires_grad:
+                    record = True
+                    needs.append(True)
+                else:
+                    needs.append(False)
             else:
+                if type(t) not in _PLAIN:
+                    plain = False
                 arrays.append(t)
                 needs.append(False)
-        if record and grad_mode._state.enabled:
+        if record and _grad.enabled:
             needs = tuple(needs)
         else:
             # No backward will run: tell the op, so that it saves nothing (and, e.g., conv2d
             # need not keep its unfolded input).
             record = False
             needs = (False,) * len(needs)
-        ctx = Context(backend_of(arrays).xp, needs)
-        y = cls.forward(ctx, *arrays, **attrs)
+        # Context(xp, needs) without the call; NumPy's backend is what backend_of returns for
+        # plain arrays and numbers (its own fast path), so only other inputs ask it.
+        ctx = _new(Context)
+        ctx.xp = _NUMPY.xp if plain else backend_of(arrays).xp
+        ctx.needs_input_grad = needs
+        ctx.saved_tensors = ()
+        ctx.freed = ctx.last_backward = False
+        y = cls.forward(ctx, *arrays, **attrs) if attrs else cls.forward(ctx, *arrays)
         if _anomaly_hook is not None:
             _anomaly_hook("forward", cls, y)
         if type(y) is tuple:  # an op bug
             # Multi-output ops (split, chunk, max with indices...) are written as several
             # single-output ops, so that every graph node has exactly one output.
             raise TypeError(f"{cls.__name__}.forward returned a tuple; an op has one output")
-        out = Tensor._make(y, record, ctx if record else None)
+        # Tensor._make(y, record, ctx if record else None), inlined.
+        out = _new(Tensor)
+        out.data = y if type(y) is _ndarray else _asarray(y)
+        out.grad = None
+        out.requires_grad = record
+        out._ctx = ctx if record else None
+        out._retains_grad = False
+        out._vc = out._view = out._hooks = out._history = None
         # An output that is a view of the first input (reshape, transpose, basic indexing...)
         # shares its memory, hence its version counter; the view remembers how it was made so
         # that an in-place write through it can rebase its base's history (see inplace.py).
