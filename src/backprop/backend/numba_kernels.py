@@ -13,7 +13,8 @@ computes them in Python. ``fastmath=False``: no reassociation, so a loop gives t
 thread count. Compiled once per dtype, cached on disk (``cache=True``).
 
 The sections after the optimisers hold a few ops' loops, each the twin of NumPy code in ``ops/``
-that its section names: batch norm's, one time step of the LSTM layer's, and the exact GELU.
+that its section names: batch norm's, one time step of the LSTM layer's, the exact GELU, and
+max pooling's 2x2 tiled backward.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = [
     "lstm_back",
     "gelu",
     "gelu_backward",
+    "max_pool2x2_backward",
 ]
 
 # numba starts this many worker threads at most (NUMBA_NUM_THREADS, default: the CPU count).
@@ -458,3 +460,51 @@ def gelu_backward(x, gy, gx):  # pragma: no cover - compiled
         v = np.float64(x[i])
         cdf, e = _gelu_parts(v, pow2)
         gx[i] = out(np.float64(gy[i]) * (cdf + v * (e * _INV_SQRT_2PI)))
+
+
+# ----------------------------------------------------------------------------- max pooling
+# The twin of ops/pooling.py's _tiled_backward for 2x2 windows of stride 2 over a conv output's
+# (C, H, W, N) memory (LeNet's pools), one (channel, output row) per parallel iteration. Two
+# passes over each window row's batch: pick each window's tap into a small int buffer, then write
+# the four taps' gradients one stream at a time. Each inner loop touches few arrays, so it
+# vectorises; a one-pass loop writing all four taps did not (on (64, 20, 28, 28) float32, 1
+# thread: 1.6-2.1 ms for that loop against 0.28 ms for this one).
+@_jit
+def max_pool2x2_backward(x, y, gy, gx):  # pragma: no cover - compiled
+    """x, gx (C, H, W, N); y, gy (C, OH, OW, N): each window's gy goes to its FIRST tap
+    (row-major) equal to the maximum y, or to its LAST NaN tap when y is NaN (PyTorch's rules);
+    zero to the other taps. Cells past the last window are left as they are."""
+    C, OH, OW, N = y.shape
+    zero = gx.dtype.type(0)
+    for r in prange(C * OH):
+        oh = r % OH
+        c = r // OH
+        h = 2 * oh
+        pick = np.empty(N, np.int32)
+        for ow in range(OW):
+            w = 2 * ow
+            ym = y[c, oh, ow]
+            gyr = gy[c, oh, ow]
+            x0 = x[c, h, w]
+            x1 = x[c, h, w + 1]
+            x2 = x[c, h + 1, w]
+            x3 = x[c, h + 1, w + 1]
+            for n in range(N):
+                m = ym[n]
+                k = np.int32(3)
+                k = np.int32(2) if x2[n] == m else k
+                k = np.int32(1) if x1[n] == m else k
+                k = np.int32(0) if x0[n] == m else k
+                pick[n] = k
+            if np.isnan(ym).any():
+                for n in range(N):
+                    if ym[n] != ym[n]:
+                        k = 0
+                        k = 1 if x1[n] != x1[n] else k
+                        k = 2 if x2[n] != x2[n] else k
+                        k = 3 if x3[n] != x3[n] else k
+                        pick[n] = k
+            for t in range(4):
+                gr = gx[c, h + t // 2, w + t % 2]
+                for n in range(N):
+                    gr[n] = gyr[n] if pick[n] == t else zero

@@ -12,7 +12,9 @@ built from PyTorch's start/end index formula: forward and backward are two matri
 
 When max-pool windows tile the input (stride = kernel, no padding: LeNet's 2x2), the output and
 the input gradient are pooled arrays in the input's memory order and the backward writes each
-tap's share straight into its slice of the gradient (``_tiled_backward``).
+tap's share straight into its slice of the gradient (``_tiled_backward``); for 2x2 windows over
+a conv output's (C, H, W, N) memory, with the numba kernels on, that is one compiled kernel
+(``numba_kernels.max_pool2x2_backward``).
 
 First-order gradients only.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 from math import prod
 
 from ..autograd.function import Function
+from ..backend import kernels
 from . import register_op
 
 
@@ -213,6 +216,14 @@ def _tiled_backward(ctx, x, y, gy, taps, geom):
         gx[:, :, OH * KH :] = 0
     if OW * KW < W:
         gx[:, :, :, OW * KW :] = 0
+    if KH == KW == 2 and _chwn_fused(xp, (x, y, gy, gx)):
+        # Compiled (numba_kernels.max_pool2x2_backward): on LeNet-5's first pool at batch 64,
+        # (64, 20, 28, 28) float32, this backward takes 0.38 ms against 0.81 ms for the ufuncs
+        # below (CPU time, 1 thread, 300 calls); the op's forward + backward 1.53-1.58 ms against
+        # 1.77-2.01 (three alternating process pairs, a loaded machine).
+        xt, yt, gyt, gxt = (a.transpose(1, 2, 3, 0) for a in (x, y, gy, gx))
+        kernels.launch("max_pool2x2_backward", xt, yt, gyt, gxt)
+        return gx
     slices = [s for _, _, s in _taps(gx, *geom)]
     finite = bool(xp.isfinite(gy).all())
     zero = gy.dtype.type(0)
@@ -242,6 +253,18 @@ def _tiled_backward(ctx, x, y, gy, taps, geom):
         else:
             put(k, xp.logical_not(taken, out=taken))
     return gx
+
+
+def _chwn_fused(xp, arrays) -> bool:
+    """Whether the compiled 2x2 tiled backward takes these (N, C, H, W) arrays: NumPy
+    float32/float64 views of (C, H, W, N) memory (a conv output's layout) while the numba
+    kernels are in use; else the NumPy code, which routes the same values."""
+    return kernels.fused_kernels_enabled() and all(
+        type(a) is xp.ndarray
+        and a.dtype.name in ("float32", "float64")
+        and a.transpose(1, 2, 3, 0).flags.c_contiguous
+        for a in arrays
+    )
 
 
 def max_indices(xp, x, *, kernel_size, stride, padding, dilation, extra=(0, 0)):
