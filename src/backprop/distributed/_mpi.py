@@ -66,8 +66,18 @@ def install_abort_hook() -> None:
     previous = sys.excepthook
 
     def hook(kind, value, tb):
-        sys.stderr.write(f"backprop.distributed: uncaught exception on rank {c.Get_rank()}:\n")
-        previous(kind, value, tb)
+        if previous is sys.__excepthook__:
+            # One write: when several ranks fail at once, the first MPI_Abort kills the others
+            # mid-print; a traceback written piece by piece would be cut before its message.
+            import traceback
+
+            text = "".join(traceback.format_exception(kind, value, tb))
+            sys.stderr.write(
+                f"backprop.distributed: uncaught exception on rank {c.Get_rank()}:\n{text}"
+            )
+        else:
+            sys.stderr.write(f"backprop.distributed: uncaught exception on rank {c.Get_rank()}:\n")
+            previous(kind, value, tb)
         sys.stderr.flush()
         sys.stdout.flush()
         c.Abort(1)
