@@ -48,12 +48,21 @@ def node_of(p, consumer, i):
     return p._ctx
 
 
+def _position(ctx, p) -> int:
+    """The first input of ``ctx`` that is ``p`` (a tensor given twice, as in ``x * x``, has the
+    same recorded version at both places)."""
+    for i, q in enumerate(ctx.parents):
+        if q is p:
+            return i
+    raise AssertionError("not an input")  # pragma: no cover
+
+
 _PLACED = object()  # on the stack, above a (tensor, op) entry whose op's inputs are expanded
 
 
 def _topological_order(roots):
-    """``(tensor, op)`` for every op reachable from ``roots``, each after all ops that consume
-    its output."""
+    """``(tensor, op)`` for every op reachable from ``roots``, each before all ops that consume
+    its output: the engine runs them from the end (``pop()``)."""
     # Ops themselves are the set's keys (hashed by identity, as id() would be, without a call
     # per visit). An expanded entry is pushed again below a _PLACED marker: everything pushed
     # above the marker (the entry's inputs) is popped before it, and then the entry itself.
@@ -79,14 +88,11 @@ def _topological_order(roots):
                 f"{ctx.name}): its saved values were freed after the first backward; pass "
                 f"retain_graph=True to the first call if you need to do this"
             )
-        i = 0
         for p in ctx.parents:
             if isinstance(p, tensor) and p._ctx is not None:
-                node = p._ctx if p._history is None else node_of(p, ctx, i)
+                node = p._ctx if p._history is None else node_of(p, ctx, _position(ctx, p))
                 if node is not None and node not in visited:
                     push((p, node))
-            i += 1
-    order.reverse()
     return order
 
 
@@ -156,8 +162,6 @@ def _owned(g, gy, results, i) -> bool:
     the op did not also return for another input (both inputs of ``x + y``)."""
     if g is gy or g.base is not None:
         return False
-    if len(results) == 1:
-        return True
     for j, other in enumerate(results):
         if j != i and other is g:
             return False
@@ -177,7 +181,13 @@ def _run(roots, gradients, retain_graph: bool, capture):
     hook = function._anomaly_hook
     last = not retain_graph
     take, get = pending.pop, pending.get
-    for t, ctx in _topological_order(roots):
+    # Popped, not iterated: each entry is dropped once its op has run, so that, the graph not
+    # retained, what it held is freed during the pass (less memory, and fewer collections by
+    # Python's cyclic garbage collector, which counts allocations net of frees).
+    order = _topological_order(roots)
+    next_op = order.pop
+    while order:
+        t, ctx = next_op()
         entry = take(ctx, None)
         if entry is None:
             continue  # the op does not lie on a path to a root
@@ -204,8 +214,11 @@ def _run(roots, gradients, retain_graph: bool, capture):
                 _raise_gradient_mismatch(ctx, i, p, g)
             node = p._ctx if p._history is None else node_of(p, ctx, i)
             if node is not None:
-                if get(node) is None:  # (_add_pending's first case, inlined)
-                    pending[node] = [g, _owned(g, gy, results, i)]
+                if get(node) is None:  # (_add_pending's first case and _owned's, inlined)
+                    own = g is not gy and g.base is None
+                    if own and len(results) > 1:
+                        own = _owned(g, gy, results, i)
+                    pending[node] = [g, own]
                 else:
                     _add_pending(pending, node, g, _owned(g, gy, results, i))
             elif p._hooks is None and captured is None:
@@ -213,8 +226,11 @@ def _run(roots, gradients, retain_graph: bool, capture):
             else:
                 leaves[id(p)] = p
                 _add_pending(pending, id(p), g, _owned(g, gy, results, i))
-        if last:
-            ctx.free()
+        if last:  # ctx.free(), inlined
+            ctx.saved_tensors = ctx.parents = ()
+            ctx.saved_versions = None
+            ctx.__dict__.clear()
+            ctx.freed = True
     _finish_leaves(leaves, pending, captured)
     if captured is not None:
         return [captured[id(t)] for t in capture]

@@ -34,6 +34,20 @@ _new = object.__new__
 _PLAIN = frozenset((_ndarray, float, int, bool, type(None)))
 
 
+# needs_input_grad tuples by key (a leading 1 bit, then one bit per input, the first input
+# highest: set where it requires grad), shared by all ops: one tuple less to allocate per op,
+# hence less work for Python's cyclic garbage collector on a chain of small ops.
+_NEEDS: dict = {}
+
+
+def _needs(key: int, n: int) -> tuple:
+    """The needs_input_grad tuple of ``key`` (see ``_NEEDS``), kept for up to 8 inputs."""
+    needs = tuple(bool(key >> (n - 1 - i) & 1) for i in range(n))
+    if n <= 8:
+        _NEEDS[key] = needs
+    return needs
+
+
 def _axis_order(a) -> tuple:
     """The axes of ``a`` longer than one, outermost (largest stride) first."""
     strides = a.strides
@@ -117,7 +131,7 @@ class Context:
         return out
 
     def free(self) -> None:
-        """Drop everything kept for backward; the engine calls this once backward ran."""
+        """Drop everything kept for backward; the engine does this (inline) once backward ran."""
         self.saved_tensors = ()
         self.saved_versions = None
         self.__dict__.clear()
@@ -189,11 +203,12 @@ class Function:
         # The hottest path of the library (a tiny op spends most of its time here, not in
         # NumPy), hence the local names, the inlined constructors and the backend fast path.
         arrays = []
-        needs = []
         record = False
         counted = False  # does any input have a version counter (was written to, or a view)?
         plain = True  # every array a NumPy ndarray, every constant a Python number or None
+        key = 1  # 1, then one bit per input (set: it requires grad): see _needs
         for t in inputs:
+            key <<= 1
             if isinstance(t, Tensor):
                 if t._vc is not None:
                     counted = True
@@ -206,21 +221,19 @@ class Function:
                 arrays.append(a)
                 if t.requires_grad:
                     record = True
-                    needs.append(True)
-                else:
-                    needs.append(False)
+                    key |= 1
             else:
                 if type(t) not in _PLAIN:
                     plain = False
                 arrays.append(t)
-                needs.append(False)
-        if record and _grad.enabled:
-            needs = tuple(needs)
-        else:
+        if not (record and _grad.enabled):
             # No backward will run: tell the op, so that it saves nothing (and, e.g., conv2d
             # need not keep its unfolded input).
             record = False
-            needs = (False,) * len(needs)
+            key = 1 << len(inputs)
+        needs = _NEEDS.get(key)
+        if needs is None:
+            needs = _needs(key, len(inputs))
         # Context(xp, needs) without the call; NumPy's backend is what backend_of returns for
         # plain arrays and numbers (its own fast path), so only other inputs ask it.
         ctx = _new(Context)

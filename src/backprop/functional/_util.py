@@ -164,7 +164,10 @@ def operands(a, b, op: str, floating: bool = False, checked: bool = False):
     (an int8 0-d -2 beside uint8 is -2.0, not 254.0). ``checked``: a Python int must fit
     the integer dtype (see :func:`fit_int`), as PyTorch checks it for ``where`` and ``clamp``.
     """
-    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    ta = isinstance(a, Tensor)
+    if ta and (type(b) is float or type(b) is int) and a.data.dtype.kind == "f":
+        return a, b  # (the fast path: a float tensor keeps its dtype for any Python number)
+    tb = isinstance(b, Tensor)
     if ta and tb:
         da, db = a.data.dtype, b.data.dtype
         if da != db or (floating and da.kind != "f"):  # (the fast path: nothing to decide)

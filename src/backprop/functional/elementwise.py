@@ -26,11 +26,15 @@ def add(input, other, *, alpha=1) -> Tensor:
 
 def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other``, broadcasting. Bools cannot be subtracted (as in PyTorch)."""
-    for x in (input, other):
-        if isinstance(x, bool) or (isinstance(x, Tensor) and x.data.dtype == np.bool_):
-            raise TypeError(
-                "sub: subtraction with a bool operand is not supported; use ~ or logical_not"
-            )
+    if (
+        type(input) is bool
+        or type(other) is bool
+        or (isinstance(input, Tensor) and input.data.dtype.kind == "b")
+        or (isinstance(other, Tensor) and other.data.dtype.kind == "b")
+    ):
+        raise TypeError(
+            "sub: subtraction with a bool operand is not supported; use ~ or logical_not"
+        )
     if alpha != 1:
         other = _scaled(input, other, alpha, "sub")
     a, b = operands(input, other, "sub")
