@@ -206,7 +206,9 @@ def _run(roots, gradients, retain_graph: bool, capture):
         if hook is not None:
             hook("backward", ctx, results)
         needs = ctx.needs_input_grad
-        for i, (p, g) in enumerate(zip(ctx.parents, results)):
+        i = -1  # (counted by hand: cheaper than enumerate's tuples)
+        for p, g in zip(ctx.parents, results):
+            i += 1
             if g is None or not needs[i]:
                 continue
             d = p.data

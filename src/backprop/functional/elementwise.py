@@ -16,8 +16,20 @@ __all__ = [
 ]  # fmt: skip
 
 
+# A float tensor and a Python number (not a bool): operands() would return them as they are;
+# add, sub and mul test it first, without that call (the common ``x * 0.5``).
+_INT_FLOAT = (int, float)
+
+
 def add(input, other, *, alpha=1) -> Tensor:
     """``input + alpha * other``, broadcasting. Either may be a Python number."""
+    if (
+        alpha == 1
+        and type(other) in _INT_FLOAT
+        and isinstance(input, Tensor)
+        and input.data.dtype.kind == "f"
+    ):
+        return E.Add.apply(input, other)  # (operands' fast path, without its call)
     if alpha != 1:
         other = _scaled(input, other, alpha, "add")
     a, b = operands(input, other, "add")
@@ -26,6 +38,13 @@ def add(input, other, *, alpha=1) -> Tensor:
 
 def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other``, broadcasting. Bools cannot be subtracted (as in PyTorch)."""
+    if (
+        alpha == 1
+        and type(other) in _INT_FLOAT
+        and isinstance(input, Tensor)
+        and input.data.dtype.kind == "f"
+    ):
+        return E.Sub.apply(input, other)  # (operands' fast path, without its call)
     if (
         type(input) is bool
         or type(other) is bool
@@ -64,6 +83,8 @@ def _scaled(input, other, alpha, op: str):
 
 def mul(input, other) -> Tensor:
     """``input * other``, broadcasting."""
+    if type(other) in _INT_FLOAT and isinstance(input, Tensor) and input.data.dtype.kind == "f":
+        return E.Mul.apply(input, other)  # (operands' fast path, without its call)
     a, b = operands(input, other, "mul")
     return E.Mul.apply(a, b)
 
