@@ -13,12 +13,17 @@ Needs the real MNIST files in ../shared/data/mnist (or --mnist DIR). Reports, be
 3. for scale, one PyTorch LeNet-5 training epoch on the same data (CPU, one thread). A backprop
    LeNet-5 epoch is slower than PyTorch's, so the loader's share of a backprop epoch is at most
    the share shown.
+
+The PyTorch timings run in a child process of their own that never imports backprop (two
+libraries in one process compete for the cores through their worker threads).
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,10 +33,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-
-import backprop  # noqa: E402
-from backprop.data import MNIST, DataLoader, default_collate, read_idx  # noqa: E402
-from backprop.data import transforms as T  # noqa: E402
 
 
 def best_of(fn, repeat: int) -> float:
@@ -44,6 +45,8 @@ def best_of(fn, repeat: int) -> float:
 
 
 def decode(path: Path) -> np.ndarray:
+    from backprop.data import read_idx
+
     return np.divide(read_idx(path), np.float32(255), dtype=np.float32)
 
 
@@ -77,7 +80,41 @@ def torch_lenet_epoch(images: np.ndarray, labels: np.ndarray) -> float:
     return time.perf_counter() - t
 
 
+def _idx(path: Path, offset: int) -> np.ndarray:
+    """The uint8 payload of a gzipped IDX file after its ``offset``-byte header (the child reads
+    the files itself, without backprop's reader)."""
+    return np.frombuffer(gzip.decompress(path.read_bytes())[offset:], np.uint8)
+
+
+def torch_child(mnist: Path, repeat: int) -> None:
+    """The PyTorch timings, printed as JSON: run as a process of its own by ``main``."""
+    import torch
+    from torch.utils.data import DataLoader as TorchLoader
+    from torch.utils.data import TensorDataset as TorchTensorDataset
+
+    labels = _idx(mnist / "train-labels-idx1-ubyte.gz", 8).astype(np.int64)
+    pixels = _idx(mnist / "train-images-idx3-ubyte.gz", 16).reshape(len(labels), 1, 28, 28)
+    images = np.divide(pixels, np.float32(255), dtype=np.float32)
+    tds = TorchTensorDataset(torch.from_numpy(images), torch.from_numpy(labels))
+    torch.manual_seed(0)
+    tl = TorchLoader(tds, batch_size=64, shuffle=True)
+    loader = best_of(lambda: epoch(tl), repeat)
+    lenet = min(torch_lenet_epoch(images, labels) for _ in range(2))
+    print(json.dumps({"loader": loader, "lenet": lenet}))
+
+
 def main() -> None:
+    if "--torch-child" in sys.argv:
+        ap = argparse.ArgumentParser()
+        ap.add_argument("--torch-child", action="store_true")
+        ap.add_argument("--mnist", type=Path)
+        ap.add_argument("--repeat", type=int)
+        a = ap.parse_args()
+        return torch_child(a.mnist, a.repeat)
+    import backprop
+    from backprop.data import MNIST, DataLoader, default_collate, read_idx
+    from backprop.data import transforms as T
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mnist", type=Path, default=ROOT.parent / "shared" / "data" / "mnist")
     ap.add_argument("--repeat", type=int, default=5)
@@ -131,18 +168,12 @@ def main() -> None:
     )
     t_torch = t_lenet = None
     if not args.no_torch:
-        import torch
-        from torch.utils.data import DataLoader as TorchLoader
-        from torch.utils.data import TensorDataset as TorchTensorDataset
-
-        images = np.divide(train.data[:, None], np.float32(255), dtype=np.float32)
-        tds = TorchTensorDataset(torch.from_numpy(images), torch.from_numpy(train.targets))
-        torch.manual_seed(0)
-        tl = TorchLoader(tds, batch_size=64, shuffle=True)
-        t_torch = best_of(lambda: epoch(tl), r)
-        rows.append(("torch DataLoader(TensorDataset), batch 64", t_torch, ""))
-        t_lenet = min(torch_lenet_epoch(images, train.targets) for _ in range(2))
-        rows.append((f"torch LeNet-5 training epoch, {n:,} images (CPU)", t_lenet, ""))
+        child = [sys.executable, __file__, "--torch-child", "--mnist", str(args.mnist),
+                 "--repeat", str(r)]  # fmt: skip
+        got = json.loads(subprocess.run(child, capture_output=True, text=True, check=True).stdout)
+        t_torch, t_lenet = got["loader"], got["lenet"]
+        rows.append(("torch DataLoader(TensorDataset), batch 64", t_torch, "own process"))
+        rows.append((f"torch LeNet-5 training epoch, {n:,} images (CPU)", t_lenet, "own process"))
 
     width = max(len(name) for name, _, _ in rows)
     print(f"{'benchmark':<{width}}  {'seconds':>9}")
