@@ -19,7 +19,6 @@ checkpoints) and holds no temporary.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import os
@@ -32,10 +31,10 @@ import traceback
 from pathlib import Path
 
 import matplotlib.pyplot  # noqa: F401  (imported once here, not in every killed child)
+from _folders import snapshot, tensors
 
 import backprop.viz  # noqa: F401
 from backprop import cli, fileio
-from backprop.serialization import load_file
 from backprop.train.checkpoint import read_checkpoint
 
 PER_SEQUENCE = 8  # kills before a sequence's run is left to finish
@@ -85,26 +84,6 @@ def wait(pid: int, timeout: float = 120.0) -> int | str:
             os.waitpid(pid, 0)
             return "timeout"
         time.sleep(0.005)
-
-
-def snapshot(folder: Path, skip: tuple[str, ...]) -> dict[str, str]:
-    """Every entry below ``folder`` but the subtree ``skip``: content digests, links, folders."""
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        rel = p.relative_to(folder)
-        if rel.parts[: len(skip)] == skip:
-            continue
-        if p.is_symlink():
-            out[str(rel)] = "-> " + os.readlink(p)
-        elif p.is_dir():
-            out[str(rel)] = "dir"
-        else:
-            out[str(rel)] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
-
-
-def tensors(path: Path) -> dict:
-    return {k: (v.dtype.str, v.shape, v.tobytes()) for k, v in load_file(path).items()}
 
 
 def temporaries(run: Path) -> list[str]:

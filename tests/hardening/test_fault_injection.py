@@ -25,11 +25,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from _folders import snapshot, tensors
 
 from backprop import cli, fileio
 from backprop.app.config import load_config
 from backprop.app.runner import make_run_dir, train_run
-from backprop.serialization import load_file
 from backprop.train.checkpoint import read_checkpoint
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="kill -9, symlinks and mounts are POSIX")
@@ -65,24 +65,6 @@ def one_line(err: str, code: int, expected: tuple[int, ...], *needles) -> str:
     for needle in needles:
         assert str(needle) in lines[0], (needle, lines[0])
     return lines[0]
-
-
-def snapshot(folder: Path) -> dict[str, bytes | str]:
-    """Every entry below ``folder``: file contents, link targets, folders."""
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        key = str(p.relative_to(folder))
-        if p.is_symlink():
-            out[key] = "-> " + os.readlink(p)
-        elif p.is_dir():
-            out[key] = "dir"
-        else:
-            out[key] = p.read_bytes()
-    return out
-
-
-def tensors(path: Path) -> dict:
-    return {k: (v.dtype.str, v.shape, v.tobytes()) for k, v in load_file(path).items()}
 
 
 def temporaries(run: Path) -> list[Path]:

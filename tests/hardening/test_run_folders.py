@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
+from _folders import snapshot
 
 from backprop.app import search
 from backprop.app.config import load_config
@@ -37,20 +38,6 @@ def bp(*args, cwd, timeout=120):
         [sys.executable, "-u", "-m", "backprop", *map(str, args)],
         cwd=cwd, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
-
-
-def _snapshot(folder: Path) -> dict[str, bytes | str]:
-    """Every entry below ``folder``: file contents, link targets, folders."""
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        key = str(p.relative_to(folder))
-        if p.is_symlink():
-            out[key] = "-> " + os.readlink(p)
-        elif p.is_dir():
-            out[key] = "dir"
-        else:
-            out[key] = p.read_bytes()
-    return out
 
 
 def _clean_refusal(r, *needles):
@@ -125,10 +112,10 @@ def test_a_second_process_is_refused_with_the_holders_pid(run_a):
         with pytest.raises(RunLockedError, match=f"in use by process {holder.pid} ") as info:
             RunLock(run, "resume").acquire()
         assert info.value.pid == holder.pid
-        before = _snapshot(work)
+        before = snapshot(work)
         r = bp("resume", run, "--epochs", 4, cwd=work)
         _clean_refusal(r, f"{run} is in use by process {holder.pid} (backprop train)")
-        assert _snapshot(work) == before
+        assert snapshot(work) == before
     finally:
         holder.kill()
         holder.wait()
@@ -266,8 +253,8 @@ def test_a_checkpoint_of_another_run_is_refused_and_nothing_changes(run_a, which
     work, run, other = run_a
     name = f"{which}.safetensors"
     (run / "checkpoints" / name).write_bytes((other / "checkpoints" / name).read_bytes())
-    before = _snapshot(work)
-    outside = _snapshot(other)
+    before = snapshot(work)
+    outside = snapshot(other)
     r = bp("resume", run, "--epochs", 4, cwd=work)
     _clean_refusal(r, run / "checkpoints" / name)
     theirs, ours = _run_id(other / "checkpoints" / name), json.loads((run / "run.json").read_text())
@@ -276,7 +263,7 @@ def test_a_checkpoint_of_another_run_is_refused_and_nothing_changes(run_a, which
     _clean_refusal(r, run / "checkpoints" / name)
     r = bp("eval", run / "checkpoints" / name, cwd=work)
     _clean_refusal(r, run / "checkpoints" / name)
-    assert _snapshot(work) == before and _snapshot(other) == outside
+    assert snapshot(work) == before and snapshot(other) == outside
 
 
 def test_a_folder_without_a_run_record_is_checked_against_its_last_checkpoint(run_a):
@@ -285,10 +272,10 @@ def test_a_folder_without_a_run_record_is_checked_against_its_last_checkpoint(ru
     (run / "checkpoints" / "best.safetensors").write_bytes(
         (other / "checkpoints" / "best.safetensors").read_bytes()
     )
-    before = _snapshot(work)
+    before = snapshot(work)
     r = bp("resume", run, "--epochs", 4, cwd=work)
     _clean_refusal(r, run / "checkpoints" / "best.safetensors", "last.safetensors is")
-    assert _snapshot(work) == before
+    assert snapshot(work) == before
 
 
 def test_a_tampered_run_record_is_refused(run_a):
@@ -296,9 +283,9 @@ def test_a_tampered_run_record_is_refused(run_a):
     rec = json.loads((run / "run.json").read_text())
     rec["model"]["signature"] = 5
     (run / "run.json").write_text(json.dumps(rec))
-    before = _snapshot(work)
+    before = snapshot(work)
     _clean_refusal(bp("resume", run, "--epochs", 4, cwd=work), run / "run.json")
-    assert _snapshot(work) == before
+    assert snapshot(work) == before
 
 
 def test_train_run_refuses_to_resume_from_another_runs_checkpoint(run_a):
@@ -308,18 +295,18 @@ def test_train_run_refuses_to_resume_from_another_runs_checkpoint(run_a):
     (run / "checkpoints" / "last.safetensors").write_bytes(
         (other / "checkpoints" / "last.safetensors").read_bytes()
     )
-    before = _snapshot(work)
+    before = snapshot(work)
     cfg = load_config(None, [*TINY, "epochs=4"])
     with pytest.raises(RunMismatchError, match="does not belong to this run"):
         train_run(cfg, run, verbose=0, resume=True)
-    assert _snapshot(work) == before
+    assert snapshot(work) == before
     with pytest.raises(RunMismatchError):
         find_checkpoint(run)
 
 
 # ------------------------------------------------------------------------------ finishing
 def _digest(folder: Path) -> dict[str, str]:
-    return {k: hashlib.sha256(v).hexdigest() for k, v in _snapshot(folder).items()
+    return {k: hashlib.sha256(v).hexdigest() for k, v in snapshot(folder).items()
             if isinstance(v, bytes)}  # fmt: skip
 
 
@@ -359,12 +346,12 @@ def test_an_edited_config_is_refused_and_left_as_it_was(run_a):
     text = (run / "config.toml").read_text()
     assert "\nlr = 0.002\n" in text
     (run / "config.toml").write_text(text.replace("\nlr = 0.002\n", "\nlr = 0.5\n"))
-    before = _snapshot(work)
+    before = snapshot(work)
     r = bp("resume", run, "--epochs", 4, cwd=work)
     _clean_refusal(r, run / "config.toml", "optimizer.lr: 0.002 in the run, 0.5 in the file",
                    "--set optimizer.lr=0.5")  # fmt: skip
     _clean_refusal(bp("resume", run, cwd=work), run / "config.toml")  # even with nothing to do
-    assert _snapshot(work) == before
+    assert snapshot(work) == before
 
 
 @pytest.mark.parametrize(
@@ -373,10 +360,10 @@ def test_an_edited_config_is_refused_and_left_as_it_was(run_a):
 def test_a_tampered_config_is_refused(run_a, edit):
     work, run, _ = run_a
     (run / "config.toml").write_text(edit((run / "config.toml").read_text()))
-    before = _snapshot(work)
+    before = snapshot(work)
     r = bp("resume", run, "--epochs", 4, cwd=work)
     _clean_refusal(r, run / "config.toml", "no longer a valid config")
-    assert _snapshot(work) == before
+    assert snapshot(work) == before
 
 
 def test_set_on_resume_applies_the_change_and_records_it(run_a):
@@ -403,10 +390,10 @@ def test_set_on_resume_applies_the_change_and_records_it(run_a):
 
 def test_set_on_resume_cannot_change_the_model_or_the_optimiser(run_a):
     work, run, _ = run_a
-    before = _snapshot(work)
+    before = snapshot(work)
     for kv in ("model.hidden=32", "optimizer.name=sgd"):
         _clean_refusal(bp("resume", run, "--epochs", 4, "--set", kv, cwd=work), kv.split("=")[0])
-    assert _snapshot(work) == before
+    assert snapshot(work) == before
 
 
 def test_resume_writes_nothing_when_the_checkpoint_is_refused_mid_check(run_a):
@@ -416,7 +403,7 @@ def test_resume_writes_nothing_when_the_checkpoint_is_refused_mid_check(run_a):
     data = bytearray(best.read_bytes())
     data[-1] ^= 0xFF
     best.write_bytes(bytes(data))
-    before = _snapshot(work)
+    before = snapshot(work)
     r = bp("resume", run, "--epochs", 4, cwd=work)
     assert r.returncode == 1 and "Traceback" not in r.stderr and str(best) in r.stderr
-    assert _snapshot(work) == before
+    assert snapshot(work) == before

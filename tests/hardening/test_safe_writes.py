@@ -12,29 +12,15 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _folders import snapshot
 
 from backprop import fileio, serialization
 from backprop.fileio import UnsafePathError, atomic_write, remove_stale_temporaries, write_atomic
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="symlinks and kill -9 are POSIX")
-
-
-def _snapshot(folder: Path) -> dict[str, bytes | str]:
-    """Every entry below ``folder``: file contents, link targets, folders."""
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        key = str(p.relative_to(folder))
-        if p.is_symlink():
-            out[key] = "-> " + os.readlink(p)
-        elif p.is_dir():
-            out[key] = "dir"
-        else:
-            out[key] = p.read_bytes()
-    return out
 
 
 @pytest.fixture
@@ -84,7 +70,7 @@ def test_final_mode_follows_the_umask(layout):
 @posix_only
 def test_a_symlink_planted_on_the_temporary_name_is_never_followed(layout, monkeypatch):
     run, outside = layout
-    before = _snapshot(outside)
+    before = snapshot(outside)
     # The attacker guesses (here: is told) the random part, and plants links on every name the
     # writer could use: the old fixed names and the exact temporary.
     monkeypatch.setattr(fileio.secrets, "token_hex", lambda n: "0" * (2 * n))
@@ -93,21 +79,21 @@ def test_a_symlink_planted_on_the_temporary_name_is_never_followed(layout, monke
         os.symlink(outside / "victim.txt", run / name)
     with pytest.raises(FileExistsError):  # every draw is taken: refuse rather than follow
         serialization.save_file({"w": np.ones(3)}, run / "a.safetensors")
-    assert _snapshot(outside) == before
+    assert snapshot(outside) == before
     assert not (run / "a.safetensors").exists()
     # with one guess right and the next draw fresh, the write goes to a new file of its own
     draws = iter(["0" * 16, "1" * 16])
     monkeypatch.setattr(fileio.secrets, "token_hex", lambda n: next(draws))
     serialization.save_file({"w": np.ones(3)}, run / "a.safetensors")
     np.testing.assert_array_equal(serialization.load_file(run / "a.safetensors")["w"], np.ones(3))
-    assert _snapshot(outside) == before
+    assert snapshot(outside) == before
     assert (run / planted).is_symlink()  # left as it was, not written through
 
 
 @posix_only
 def test_a_symlink_at_the_target_is_replaced_not_written_through(layout):
     run, outside = layout
-    before = _snapshot(outside)
+    before = snapshot(outside)
     for i, name in enumerate(["last.safetensors", "history.csv", "plot.png"]):
         os.symlink(outside / "victim.txt", run / name)
         if name.endswith(".safetensors"):
@@ -117,14 +103,14 @@ def test_a_symlink_at_the_target_is_replaced_not_written_through(layout):
             write_atomic(run / name, b"new", within=run)
             assert (run / name).read_bytes() == b"new"
         assert not (run / name).is_symlink()
-    assert _snapshot(outside) == before
+    assert snapshot(outside) == before
 
 
 @posix_only
 @pytest.mark.parametrize("depth", [1, 2])
 def test_a_symlinked_folder_below_the_root_is_refused(layout, depth):
     run, outside = layout
-    before = _snapshot(outside)
+    before = snapshot(outside)
     link = run / "plots" if depth == 1 else run / "a" / "plots"
     link.parent.mkdir(exist_ok=True)
     os.symlink(outside, link)
@@ -136,11 +122,11 @@ def test_a_symlinked_folder_below_the_root_is_refused(layout, depth):
             f.write(b"pwned")
     with pytest.raises(UnsafePathError):
         serialization.save({"step": 1}, link / "last.safetensors", within=run)
-    assert _snapshot(outside) == before
+    assert snapshot(outside) == before
     # a target outside the root is refused too
     with pytest.raises(UnsafePathError, match="not inside"):
         write_atomic(outside / "victim.txt", b"pwned", within=run)
-    assert _snapshot(outside) == before
+    assert snapshot(outside) == before
     # without a root, a symlinked folder is the user's choice and is followed (as open does)
     write_atomic(link / "chosen.txt", b"ok")
     assert (outside / "chosen.txt").read_bytes() == b"ok"
@@ -195,13 +181,13 @@ def test_remove_stale_temporaries_matches_only_its_own_dead_files(layout):
         (run / name).write_text("x")
     os.symlink(outside / "victim.txt", run / stale_link)
     (run / f".dir.{dead_pid}-{'c' * 16}.bptmp").mkdir()  # a folder: left alone
-    before = _snapshot(outside)
+    before = snapshot(outside)
     removed = remove_stale_temporaries(run)
     assert sorted(removed) == sorted(stale + [stale_link])
     assert sorted(p.name for p in run.iterdir()) == sorted(
         kept + [f".dir.{dead_pid}-{'c' * 16}.bptmp"]
     )
-    assert _snapshot(outside) == before  # the link was removed, its target untouched
+    assert snapshot(outside) == before  # the link was removed, its target untouched
     assert remove_stale_temporaries(run / "missing") == []
 
 
