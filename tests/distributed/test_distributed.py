@@ -3,37 +3,24 @@ subprocess with a timeout (a hang fails the test, never CI). Skipped where mpiex
 missing (the ``dev`` extra installs both)."""
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _launch import ENV, MPIEXEC, requires_mpi
 
 import backprop as bp
 
+pytestmark = requires_mpi
+
 WORKER = Path(__file__).with_name("_worker.py")
-MPIEXEC = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec")
-
-try:
-    import mpi4py  # noqa: F401
-
-    HAVE_MPI4PY = True
-except ImportError:
-    HAVE_MPI4PY = False
-
-pytestmark = pytest.mark.skipif(
-    MPIEXEC is None or not HAVE_MPI4PY,
-    reason="mpiexec or mpi4py not installed (pip install 'backprop[distributed]')",
-)
 
 
 def launch(case, out, n=2, timeout=60, check=True):
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", BACKPROP_KERNELS="numpy")
     cmd = [MPIEXEC, "-n", str(n), sys.executable, str(WORKER), case, str(out)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=ENV)
     if check:
         assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc

@@ -4,31 +4,17 @@ mpiexec or mpi4py is missing."""
 
 import csv
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _launch import ENV, MPIEXEC, requires_mpi
+
+pytestmark = requires_mpi
 
 WORKER = Path(__file__).with_name("_train_worker.py")
-MPIEXEC = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec")
-
-try:
-    import mpi4py  # noqa: F401
-
-    HAVE_MPI4PY = True
-except ImportError:
-    HAVE_MPI4PY = False
-
-pytestmark = pytest.mark.skipif(
-    MPIEXEC is None or not HAVE_MPI4PY,
-    reason="mpiexec or mpi4py not installed (pip install 'backprop[distributed]')",
-)
-
-ENV = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", BACKPROP_KERNELS="numpy")
 
 # Digits, a small CNN with dropout (so every rank's random state matters), 96 training examples
 # in global batches of 16 (8 per rank): 6 steps per epoch.
