@@ -93,5 +93,8 @@ def test_lenet_block_matches_torch():
     tf.max_pool2d(tf.relu(tf.conv2d(rx, rw, padding=2)), 2).sum().backward()
     for gx, gw in grads:
         np.testing.assert_allclose(gx, rx.grad.numpy(), rtol=1e-5, atol=1e-5)
-        np.testing.assert_allclose(gw, rw.grad.numpy(), rtol=1e-5, atol=1e-5)
+        # gw sums 2,304 products to values up to ~60: float32 rounding differs by BLAS kernel
+        # (1.5e-5 on an Intel Xeon), so the absolute tolerance scales with the largest entry.
+        ref = rw.grad.numpy()
+        np.testing.assert_allclose(gw, ref, rtol=1e-5, atol=1e-6 * np.abs(ref).max())
     np.testing.assert_array_equal(grads[0][0], grads[1][0])

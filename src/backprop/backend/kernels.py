@@ -70,6 +70,7 @@ __all__ = [
     "Scratch",
     "launch",
     "fused_kernels_enabled",
+    "flat_alike",
     "kernels_in_use",
     "set_kernels",
     "get_num_threads",
@@ -109,6 +110,23 @@ def kernels_in_use() -> str:
 def fused_kernels_enabled() -> bool:
     """Whether elementwise kernels run as compiled, multi-threaded numba loops."""
     return kernels_in_use() == "numba"
+
+
+def flat_alike(*arrays: np.ndarray) -> list[np.ndarray] | None:
+    """Flat views of ``arrays`` in their memory order, for an elementwise kernel that walks them
+    together: a list when all are NumPy arrays of one shape and one set of strides that fill
+    their memory without gaps (C order, or a permutation of it such as a conv output's view of
+    (C, H, W, N) memory), else None (the caller runs its NumPy code).
+    """
+    first = arrays[0]
+    for a in arrays:
+        if type(a) is not np.ndarray or a.shape != first.shape or a.strides != first.strides:
+            return None
+    order = sorted(range(first.ndim), key=lambda i: -abs(first.strides[i]))  # outermost first
+    dense = [a.transpose(order) for a in arrays]
+    if not dense[0].flags.c_contiguous:
+        return None
+    return [a.reshape(-1) for a in dense]
 
 
 def set_kernels(name: str | None) -> str:

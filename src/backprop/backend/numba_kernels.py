@@ -13,8 +13,8 @@ computes them in Python. ``fastmath=False``: no reassociation, so a loop gives t
 thread count. Compiled once per dtype, cached on disk (``cache=True``).
 
 The sections after the optimisers hold a few ops' loops, each the twin of NumPy code in ``ops/``
-that its section names: batch norm's, one time step of the LSTM layer's, the exact GELU, and
-max pooling's 2x2 tiled backward.
+that its section names: batch norm's, one time step of the LSTM layer's, ReLU's, the exact GELU,
+and max pooling's 2x2 tiled backward.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ __all__ = [
     "lstm_pre",
     "lstm_cell",
     "lstm_back",
+    "relu",
+    "relu_backward",
     "gelu",
     "gelu_backward",
     "max_pool2x2_backward",
@@ -357,6 +359,29 @@ def lstm_back(gy, dh, dc, s, tc, c, da):  # pragma: no cover - compiled
             da[b, 2 * H + j] = d * i * (one - g * g)
             da[b, 3 * H + j] = g_h * t * (o * (one - o))
             dc[b, j] = d * f
+
+
+# ----------------------------------------------------------------------------- ReLU
+# The twins of ops/activation.py's ReLU: one pass each over flat arrays in one memory order
+# (kernels.flat_alike), where the NumPy backward makes four (a mask, its negation, the product
+# and a NaN check). The same values bit for bit: NaN passes forward, -0.0 becomes 0.0 (as
+# np.maximum(x, 0) makes it; PyTorch keeps -0.0, equal in value), and the backward selects, so an inf or NaN gy behind a closed
+# gate gives 0 and a NaN y passes gy.
+@_jit
+def relu(x, y):  # pragma: no cover - compiled
+    """y = x where not x <= 0, else 0."""
+    zero = y.dtype.type(0)
+    for i in prange(x.size):
+        v = x[i]
+        y[i] = zero if v <= 0 else v
+
+
+@_jit
+def relu_backward(y, gy, gx):  # pragma: no cover - compiled
+    """gx = gy where not y <= 0, else 0."""
+    zero = gx.dtype.type(0)
+    for i in prange(y.size):
+        gx[i] = zero if y[i] <= 0 else gy[i]
 
 
 # ----------------------------------------------------------------------------- exact GELU
