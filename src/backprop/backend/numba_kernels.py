@@ -365,8 +365,8 @@ def lstm_back(gy, dh, dc, s, tc, c, da):  # pragma: no cover - compiled
 # The twins of ops/activation.py's ReLU: one pass each over flat arrays in one memory order
 # (kernels.flat_alike), where the NumPy backward makes four (a mask, its negation, the product
 # and a NaN check). The same values bit for bit: NaN passes forward, -0.0 becomes 0.0 (as
-# np.maximum(x, 0) makes it; PyTorch keeps -0.0, equal in value), and the backward selects, so an inf or NaN gy behind a closed
-# gate gives 0 and a NaN y passes gy.
+# np.maximum(x, 0) makes it; PyTorch keeps -0.0, equal in value), and the backward selects, so
+# an inf or NaN gy behind a closed gate gives 0 and a NaN y passes gy.
 @_jit
 def relu(x, y):  # pragma: no cover - compiled
     """y = x where not x <= 0, else 0."""
