@@ -1,7 +1,8 @@
-"""Max pooling's compiled 2x2 tiled backward (backend/numba_kernels.py: max_pool2x2_backward),
-which takes a conv output's (C, H, W, N) memory: on both kernel paths against torch and against
-each other, bit for bit, with ties (ReLU zeros), NaN maxima, inf/NaN output gradients, odd sizes
-(cells past the last window) and float64; the kernel runs only where it should."""
+"""Max pooling's compiled 2x2 tiled forward and backward (backend/numba_kernels.py: max_pool2x2,
+max_pool2x2_backward), which take a conv output's (C, H, W, N) memory: on both kernel paths
+against torch and against each other, with ties (ReLU zeros, signed zeros), NaN maxima, inf/NaN
+output gradients, odd sizes (cells past the last window) and float64; gradients bit for bit; the
+kernels run only where they should."""
 
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ def _grad(x, gy, path):
         kernels.set_kernels(previous)
 
 
+def _pool(x, path):
+    previous = kernels.set_kernels(path)
+    try:
+        return F.max_pool2d(bp.tensor(x), 2).numpy()
+    finally:
+        kernels.set_kernels(previous)
+
+
 def _torch_grad(x, gy):
     t = torch.tensor(np.ascontiguousarray(x), requires_grad=True)
     torch.nn.functional.max_pool2d(t, 2).backward(torch.tensor(np.ascontiguousarray(gy)))
@@ -39,12 +48,14 @@ def _torch_grad(x, gy):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(8, 3, 8, 8), (5, 4, 7, 9), (1, 2, 4, 6)])
-@pytest.mark.parametrize("kind", ["random", "relu", "nan", "inf_grad"])
+@pytest.mark.parametrize("kind", ["random", "relu", "signed_zero", "nan", "inf_grad"])
 def test_both_paths_match_torch_bit_for_bit(dtype, shape, kind):
     rng = np.random.default_rng(sum(shape))
     x = rng.standard_normal(shape).astype(dtype)
     if kind == "relu":  # ties: all-zero windows send the gradient to their first tap
         x = np.maximum(x, 0).astype(dtype)
+    if kind == "signed_zero":  # windows of 0.0 and -0.0: ties, the gradient to the first tap
+        x = np.where(rng.random(shape) < 0.5, -0.0, 0.0).astype(dtype)
     if kind == "nan":  # NaN maxima: the last NaN tap of the window
         x[rng.random(shape) < 0.15] = np.nan
     gy = rng.standard_normal((shape[0], shape[1], shape[2] // 2, shape[3] // 2)).astype(dtype)
@@ -55,6 +66,12 @@ def test_both_paths_match_torch_bit_for_bit(dtype, shape, kind):
     fused, plain = _grad(x, gy, "numba"), _grad(x, gy, "numpy")
     np.testing.assert_array_equal(fused, want)
     np.testing.assert_array_equal(plain, want)
+    y_fused, y_plain = _pool(x, "numba"), _pool(x, "numpy")
+    # Equal values (NaN where NaN); not bits: NumPy's SIMD maximum picks either of 0.0 and -0.0.
+    assert y_fused.strides == y_plain.strides
+    np.testing.assert_array_equal(y_fused, y_plain)
+    y_torch = torch.nn.functional.max_pool2d(torch.tensor(np.ascontiguousarray(x)), 2).numpy()
+    np.testing.assert_array_equal(y_fused, y_torch)
 
 
 def test_kernel_runs_only_on_chwn_memory(monkeypatch):
@@ -69,7 +86,7 @@ def test_kernel_runs_only_on_chwn_memory(monkeypatch):
         _grad(x, gy, "numba")  # NCHW memory: the NumPy code
         assert calls == []
         _grad(_chwn(x), _chwn(gy), "numba")
-        assert calls == ["max_pool2x2_backward"]
+        assert calls == ["max_pool2x2", "max_pool2x2_backward"]
     finally:
         kernels.set_kernels(previous)
 

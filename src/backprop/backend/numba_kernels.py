@@ -14,7 +14,7 @@ thread count. Compiled once per dtype, cached on disk (``cache=True``).
 
 The sections after the optimisers hold a few ops' loops, each the twin of NumPy code in ``ops/``
 that its section names: batch norm's, one time step of the LSTM layer's, ReLU's, the exact GELU,
-and max pooling's 2x2 tiled backward.
+and max pooling's 2x2 tiled forward and backward.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ __all__ = [
     "relu_backward",
     "gelu",
     "gelu_backward",
+    "max_pool2x2",
     "max_pool2x2_backward",
 ]
 
@@ -488,6 +489,35 @@ def gelu_backward(x, gy, gx):  # pragma: no cover - compiled
 
 
 # ----------------------------------------------------------------------------- max pooling
+# max_pool2x2 is the twin of ops/pooling.py's tiled forward for 2x2 windows of stride 2 (its
+# three np.maximum calls over the taps, in the same order, so the same values: NaN propagates and
+# a tie keeps the earlier tap's value; of 0.0 and -0.0 either may come out of NumPy's SIMD loop).
+@_jit
+def max_pool2x2(x, y):  # pragma: no cover - compiled
+    """x (C, H, W, N) -> y (C, OH, OW, N): each window's maximum."""
+    C, OH, OW, N = y.shape
+    for r in prange(C * OH):
+        oh = r % OH
+        c = r // OH
+        h = 2 * oh
+        for ow in range(OW):
+            w = 2 * ow
+            x0 = x[c, h, w]
+            x1 = x[c, h, w + 1]
+            x2 = x[c, h + 1, w]
+            x3 = x[c, h + 1, w + 1]
+            yr = y[c, oh, ow]
+            for n in range(N):
+                m = x0[n]
+                b = x1[n]
+                m = m if (m >= b or m != m) else b
+                b = x2[n]
+                m = m if (m >= b or m != m) else b
+                b = x3[n]
+                m = m if (m >= b or m != m) else b
+                yr[n] = m
+
+
 # The twin of ops/pooling.py's _tiled_backward for 2x2 windows of stride 2 over a conv output's
 # (C, H, W, N) memory (LeNet's pools), one (channel, output row) per parallel iteration. Two
 # passes over each window row's batch: pick each window's tap into a small int buffer, then write

@@ -13,8 +13,8 @@ built from PyTorch's start/end index formula: forward and backward are two matri
 When max-pool windows tile the input (stride = kernel, no padding: LeNet's 2x2), the output and
 the input gradient are pooled arrays in the input's memory order and the backward writes each
 tap's share straight into its slice of the gradient (``_tiled_backward``); for 2x2 windows over
-a conv output's (C, H, W, N) memory, with the numba kernels on, that is one compiled kernel
-(``numba_kernels.max_pool2x2_backward``).
+a conv output's (C, H, W, N) memory, with the numba kernels on, forward and backward are one
+compiled kernel each (``numba_kernels.max_pool2x2``, ``max_pool2x2_backward``).
 
 First-order gradients only.
 """
@@ -153,7 +153,10 @@ class MaxPool2d(Function):
         if ctx.tiled:
             taps = [t for _, _, t in _taps(x, *geom)]
             y = ctx.empty_like(x, x.shape[:2] + (geom[2], geom[3]))  # x's memory order
-            if len(taps) == 1:
+            if tuple(kernel_size) == (2, 2) and _chwn_fused(xp, (x, y)):
+                # Compiled (numba_kernels.max_pool2x2): one pass instead of three maximum calls.
+                kernels.launch("max_pool2x2", x.transpose(1, 2, 3, 0), y.transpose(1, 2, 3, 0))
+            elif len(taps) == 1:
                 xp.copyto(y, taps[0])
             else:
                 xp.maximum(taps[0], taps[1], out=y)
