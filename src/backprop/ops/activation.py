@@ -66,11 +66,12 @@ class Tanh(Function):
 # ReLU's compiled kernels (backend/numba_kernels.py: relu, relu_backward), for float arrays of at
 # least this many elements in one memory order. Kept because they pay on conv nets (1 thread /
 # 2 threads, medians of 200 calls on 1,003,520 float32, LeNet-5's first ReLU at batch 64):
-# backward 0.91 -> 0.42 / 0.93 -> 0.21 ms, forward 0.29 -> 0.29 / 0.29 -> 0.14 ms; the LeNet-5
-# step of benchmarks/workloads.py 44.0 -> 43.0 ms on 1 thread, 31.9 -> 29.7 on 2 (medians of 3
-# processes each, Intel Xeon). Smaller arrays stay with NumPy: at the MLP's 16k-32k elements a
-# launch cost more than it saved (the MLP step 2.32 -> 2.38 ms on 1 thread, 2.25 -> 2.59 on 2,
-# where numba's woken workers then compete with the next product's BLAS threads).
+# backward 0.91 -> 0.42 / 0.93 -> 0.21 ms, forward 0.29 -> 0.29 / 0.29 -> 0.14 ms. With the
+# compiled 2x2 pool forward, the LeNet-5 step of benchmarks/workloads.py went 44.4 -> 42.9 ms on
+# 1 thread and 30.2 -> 27.0 on 2 (Intel Xeon, medians of 3 processes each). Smaller arrays stay
+# with NumPy: at the MLP's 16k-32k elements a 2-thread launch cost more than it saved (the MLP
+# step 2.22 -> 2.57 ms with a floor of 4,096; on 1 thread 2.40 -> 2.36, within the noise), as
+# numba's woken workers then compete with the next product's BLAS threads.
 _RELU_MIN_FUSED = 1 << 18
 
 
