@@ -45,10 +45,9 @@ from .app.runner import (
     build_loss,
     config_of,
     evaluate_model,
-    find_checkpoint,
     is_classifier,
-    load_model,
     make_run_dir,
+    open_checkpoint,
     run_job,
     train_run,
 )
@@ -278,8 +277,7 @@ def cmd_resume(args) -> int:
 
 def cmd_eval(args) -> int:
     """``backprop eval``: score a checkpoint on a split of its dataset (or another one)."""
-    path = find_checkpoint(_existing(args.target))
-    model, ckpt = load_model(path)
+    path, model, ckpt = open_checkpoint(_existing(args.target))
     cfg = _eval_config(args, ckpt)
     saved = ckpt.metadata.get("data", {})
     data = build_data(cfg)
@@ -366,8 +364,7 @@ def _renormalise(data, saved: dict) -> None:
 
 def cmd_predict(args) -> int:
     """``backprop predict``: the top classes of each input (images or ``.npy`` arrays)."""
-    path = find_checkpoint(_existing(args.checkpoint))
-    model, ckpt = load_model(path)
+    path, model, ckpt = open_checkpoint(_existing(args.checkpoint))
     info = ckpt.metadata.get("data", {})
     shape = tuple(info.get("input_shape", ()))
     classes = info.get("classes") or [str(i) for i in range(info.get("num_classes", 0))]

@@ -12,8 +12,10 @@ from backprop.app.runner import (
     find_checkpoint,
     load_model,
     make_run_dir,
+    open_checkpoint,
     train_run,
 )
+from backprop.train import checkpoint as ckpt_module
 
 
 def test_digits_bundle_splits_and_normalises_with_the_training_part_only():
@@ -67,13 +69,17 @@ def test_mnist_is_found_beside_the_project(mnist_dir):
     assert data.info["input_shape"] == [1, 28, 28] and data.info["raw_max"] == 255
 
 
-def test_a_short_run_writes_its_folder_and_reloads(tmp_path):
+def _short_run(tmp_path):
     raw = {"out_dir": str(tmp_path), "name": "r", "epochs": 2,
            "model": {"channels": [4, 8], "hidden": 16}}  # fmt: skip
     cfg = Config.from_dict(raw)
     run = make_run_dir(cfg)
     assert make_run_dir(cfg).name == "r-2"  # never reuses a folder
-    result = train_run(cfg, run, verbose=0)
+    return run, train_run(cfg, run, verbose=0)
+
+
+def test_a_short_run_writes_its_folder_and_reloads(tmp_path):
+    run, result = _short_run(tmp_path)
     assert result.test["accuracy"] > 0.5 and result.best_epoch in (1, 2)
     path = find_checkpoint(run)
     assert path.name == "best.safetensors"
@@ -82,3 +88,26 @@ def test_a_short_run_writes_its_folder_and_reloads(tmp_path):
     assert ckpt.metadata["model"]["options"]["in_channels"] == 1
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         find_checkpoint(tmp_path)
+
+
+def test_open_checkpoint_reads_each_file_once(tmp_path, monkeypatch):
+    run, _ = _short_run(tmp_path)
+    reads = []
+    real = ckpt_module.read_checkpoint
+    monkeypatch.setattr(ckpt_module, "read_checkpoint", lambda p: reads.append(p) or real(p))
+    n_files = len(list((run / "checkpoints").glob("*.safetensors")))
+    for target, name in ((run, "best"), (run / "checkpoints" / "last.safetensors", "last")):
+        reads.clear()
+        path, model, ckpt = open_checkpoint(target)
+        assert path.name == f"{name}.safetensors" and not model.training
+        # A run folder: every checkpoint read once to check the run's identity, the chosen one
+        # loaded from that read; a file inside a run: that file only.
+        assert len(reads) == (n_files if target == run else 1)
+        want, _ = load_model(path)
+        for a, b in zip(model.state_dict().values(), want.state_dict().values()):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    reads.clear()
+    outside = tmp_path / "copy.safetensors"
+    outside.write_bytes((run / "checkpoints" / "best.safetensors").read_bytes())
+    open_checkpoint(outside)  # not in a run folder: no identity check, one read
+    assert len(reads) == 1

@@ -53,11 +53,12 @@ from .runner import (
     find_checkpoint,
     load_model,
     make_run_dir,
+    open_checkpoint,
     train_run,
 )
 
 __all__ = [
     "Config", "ConfigError", "DataError", "UsageError", "load_config", "Registry", "Entry",
     "OPTIMIZERS", "SCHEDULERS", "LOSSES", "AUGMENTATIONS", "DATASETS", "RunResult", "train_run",
-    "make_run_dir", "load_model", "evaluate_model", "find_checkpoint",
+    "make_run_dir", "load_model", "open_checkpoint", "evaluate_model", "find_checkpoint",
 ]  # fmt: skip

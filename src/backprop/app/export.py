@@ -16,7 +16,7 @@ from ..fileio import atomic_write
 from ..models import default_input_shape
 from ..onnx import export
 from ..tensor import Tensor
-from .runner import find_checkpoint, load_model
+from .runner import open_checkpoint
 
 __all__ = ["export_checkpoint"]
 
@@ -49,8 +49,7 @@ def export_checkpoint(
         FileNotFoundError: no checkpoint there; CheckpointError: not a ``backprop train``
         checkpoint; ValueError: no input shape known.
     """
-    path = find_checkpoint(target)
-    model, ckpt = load_model(path)
+    path, model, ckpt = open_checkpoint(target)
     info = dict(ckpt.metadata.get("data", {}) or {})
     shape = input_shape or info.get("input_shape")
     if not shape:

@@ -697,31 +697,54 @@ def find_checkpoint(path: str | Path, prefer: str = "best") -> Path:
     a run's ``checkpoints/`` is checked against the run's ``run.json``): a file of another run
     raises :class:`~backprop.app.runrecord.RunMismatchError`.
     """
+    return _locate(path, prefer)[0]
+
+
+def open_checkpoint(path: str | Path, prefer: str = "best"):
+    """:func:`find_checkpoint` then :func:`load_model`, reading the file once: the checkpoint
+    read to check a run folder's identity is the one loaded.
+
+    Returns:
+        ``(checkpoint path, model in eval mode, checkpoint)``.
+    """
+    found, ckpt = _locate(path, prefer)
+    model, ckpt = load_model(found if ckpt is None else ckpt)
+    return found, model, ckpt
+
+
+def _locate(path: str | Path, prefer: str) -> tuple[Path, _ckpt.Checkpoint | None]:
+    """:func:`find_checkpoint`'s file, and the checkpoint already read from it to check its
+    run's identity (None where nothing was read)."""
     path = Path(path)
     if path.is_dir():
         folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
         order = ["best", "last"] if prefer == "best" else ["last", "best"]
         for name in order:
             if (folder / f"{name}.safetensors").is_file():
+                read = {}
                 if folder != path:  # a run folder
-                    runrecord.check_checkpoints(path, runrecord.read_record(path))
-                return folder / f"{name}.safetensors"
+                    read = runrecord.check_checkpoints(path, runrecord.read_record(path))
+                return folder / f"{name}.safetensors", read.get(name)
         raise FileNotFoundError(f"no checkpoint (best/last.safetensors) in {folder}")
     if not path.exists():
         raise FileNotFoundError(f"no such file or folder: {path}")
     run = path.parent.parent
     if path.parent.name == "checkpoints" and (run / runrecord.RECORD_NAME).is_file():
-        runrecord.check_checkpoints(run, runrecord.read_record(run), [path])
-    return path
+        read = runrecord.check_checkpoints(run, runrecord.read_record(run), [path])
+        return path, read.get(path.stem)
+    return path, None
 
 
-def load_model(path: str | Path):
+def load_model(path: str | Path | _ckpt.Checkpoint):
     """Rebuild the model a checkpoint was trained as (from its metadata) and load its weights.
+
+    ``path``: the checkpoint file, or a checkpoint already read from it.
 
     Returns:
         ``(model in eval mode, checkpoint)``.
     """
-    ckpt = _ckpt.read_checkpoint(path)
+    ckpt = path if isinstance(path, _ckpt.Checkpoint) else _ckpt.read_checkpoint(path)
+    path = ckpt.path
     meta = ckpt.metadata
     try:
         cfg = Config.from_dict(meta["config"])
