@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from _kernel_paths import chwn as _chwn
+from _kernel_paths import kernel_path
 
 import backprop as bp
 from backprop.backend import kernels
@@ -17,27 +19,16 @@ from backprop.nn import functional as F
 pytest.importorskip("numba")
 
 
-def _chwn(a):
-    """An (N, C, H, W) view of (C, H, W, N) memory holding ``a``: a conv output's layout."""
-    return np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
-
-
 def _grad(x, gy, path):
-    previous = kernels.set_kernels(path)
-    try:
+    with kernel_path(path):
         t = bp.tensor(x, requires_grad=True)
         F.max_pool2d(t, 2).backward(bp.tensor(gy))
         return t.grad.numpy()
-    finally:
-        kernels.set_kernels(previous)
 
 
 def _pool(x, path):
-    previous = kernels.set_kernels(path)
-    try:
+    with kernel_path(path):
         return F.max_pool2d(bp.tensor(x), 2).numpy()
-    finally:
-        kernels.set_kernels(previous)
 
 
 def _torch_grad(x, gy):
@@ -81,14 +72,10 @@ def test_kernel_runs_only_on_chwn_memory(monkeypatch):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 3, 6, 6)).astype(np.float32)
     gy = np.ones((4, 3, 3, 3), np.float32)
-    previous = kernels.set_kernels("numba")
-    try:
-        _grad(x, gy, "numba")  # NCHW memory: the NumPy code
-        assert calls == []
-        _grad(_chwn(x), _chwn(gy), "numba")
-        assert calls == ["max_pool2x2", "max_pool2x2_backward"]
-    finally:
-        kernels.set_kernels(previous)
+    _grad(x, gy, "numba")  # NCHW memory: the NumPy code
+    assert calls == []
+    _grad(_chwn(x), _chwn(gy), "numba")
+    assert calls == ["max_pool2x2", "max_pool2x2_backward"]
 
 
 def test_lenet_block_matches_torch():
@@ -98,13 +85,10 @@ def test_lenet_block_matches_torch():
     w = (rng.standard_normal((6, 3, 5, 5)) * 0.2).astype(np.float32)
     grads = []
     for path in ("numba", "numpy"):
-        previous = kernels.set_kernels(path)
-        try:
+        with kernel_path(path):
             tx, tw = bp.tensor(x, requires_grad=True), bp.tensor(w, requires_grad=True)
             F.max_pool2d(F.relu(F.conv2d(tx, tw, padding=2)), 2).sum().backward()
             grads.append((tx.grad.numpy(), tw.grad.numpy()))
-        finally:
-            kernels.set_kernels(previous)
     rx, rw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
     tf = torch.nn.functional
     tf.max_pool2d(tf.relu(tf.conv2d(rx, rw, padding=2)), 2).sum().backward()

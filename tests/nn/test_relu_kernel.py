@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from _kernel_paths import chwn as _chwn
+from _kernel_paths import kernel_path
 
 import backprop as bp
 from backprop.backend import kernels
@@ -16,20 +18,12 @@ from backprop.ops import activation
 pytest.importorskip("numba")
 
 
-def _chwn(a):
-    """An (N, C, H, W) view of (C, H, W, N) memory holding ``a``: a conv output's layout."""
-    return np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
-
-
 def _relu(x, gy, path):
-    previous = kernels.set_kernels(path)
-    try:
+    with kernel_path(path):
         t = bp.tensor(x, requires_grad=True)
         y = bp.relu(t)
         y.backward(bp.tensor(gy))
         return y.detach().numpy(), t.grad.numpy()
-    finally:
-        kernels.set_kernels(previous)
 
 
 def _specials(a, rng):
@@ -76,11 +70,8 @@ def test_kernels_run_only_where_they_should(monkeypatch):
     small = rng.standard_normal((4, activation._RELU_MIN_FUSED // 8)).astype(np.float32)
     _relu(small, np.ones_like(small), "numba")
     ints = rng.integers(-3, 3, (64, 100))
-    previous = kernels.set_kernels("numba")
-    try:
+    with kernel_path("numba"):
         bp.relu(bp.tensor(ints))
-    finally:
-        kernels.set_kernels(previous)
     assert calls == []
 
 

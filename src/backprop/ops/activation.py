@@ -75,13 +75,13 @@ class Tanh(Function):
 _RELU_MIN_FUSED = 1 << 18
 
 
-def _relu_flat(xp, *arrays):
-    """Flat views of ``arrays`` for ReLU's compiled kernels, or None for the NumPy code."""
+def _relu_flat(*arrays):
+    """Flat views of ``arrays`` for ReLU's compiled kernels, or None for the NumPy code
+    (flat_alike also refuses arrays that are not NumPy's)."""
     a = arrays[0]
     if (
         a.size < _RELU_MIN_FUSED
         or a.dtype.name not in ("float32", "float64")
-        or type(a) is not xp.ndarray
         or not kernels.fused_kernels_enabled()
     ):
         return None
@@ -98,7 +98,7 @@ class ReLU(Function):
         xp = ctx.xp
         # Into an array in x's memory order (a conv's CHWN stays CHWN for the next layer).
         y = ctx.empty_like(x)
-        flat = _relu_flat(xp, x, y)
+        flat = _relu_flat(x, y)
         if flat is not None:
             kernels.launch("relu", *flat)
         else:
@@ -112,7 +112,7 @@ class ReLU(Function):
         xp = ctx.xp
         gy = ctx.match_layout(gy, y)
         gx = ctx.empty_like(y)
-        flat = _relu_flat(xp, y, gy, gx)
+        flat = _relu_flat(y, gy, gx)
         if flat is not None:
             kernels.launch("relu_backward", *flat)
             return gx

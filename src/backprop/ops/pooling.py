@@ -126,6 +126,21 @@ def _geometry(x, kernel_size, stride, padding, dilation, extra):
     return KH, KW, OH, OW, sh, sw, dh, dw
 
 
+def _tiled_forward(xp, x, y, geom) -> None:
+    """y = the maximum of each window of ``x``, for windows that tile it (no padding)."""
+    if geom[:2] == (2, 2) and _chwn_fused(xp, (x, y)):
+        # Compiled (numba_kernels.max_pool2x2): one pass instead of three maximum calls.
+        kernels.launch("max_pool2x2", x.transpose(1, 2, 3, 0), y.transpose(1, 2, 3, 0))
+        return
+    taps = [t for _, _, t in _taps(x, *geom)]
+    if len(taps) == 1:
+        xp.copyto(y, taps[0])
+        return
+    xp.maximum(taps[0], taps[1], out=y)
+    for t in taps[2:]:
+        xp.maximum(y, t, out=y)
+
+
 @register_op("max_pool2d")
 class MaxPool2d(Function):
     """y = max over each window of x padded with -inf;  gx = gy routed to the window's argmax.
@@ -151,17 +166,8 @@ class MaxPool2d(Function):
             and tuple(dilation) == (1, 1)
         )
         if ctx.tiled:
-            taps = [t for _, _, t in _taps(x, *geom)]
             y = ctx.empty_like(x, x.shape[:2] + (geom[2], geom[3]))  # x's memory order
-            if tuple(kernel_size) == (2, 2) and _chwn_fused(xp, (x, y)):
-                # Compiled (numba_kernels.max_pool2x2): one pass instead of three maximum calls.
-                kernels.launch("max_pool2x2", x.transpose(1, 2, 3, 0), y.transpose(1, 2, 3, 0))
-            elif len(taps) == 1:
-                xp.copyto(y, taps[0])
-            else:
-                xp.maximum(taps[0], taps[1], out=y)
-                for t in taps[2:]:
-                    xp.maximum(y, t, out=y)
+            _tiled_forward(xp, x, y, geom)
             ctx.save_for_backward(x, y)
             return y[:, :, 0, :] if ctx.one_d else y
         xin = _padded(xp, x, ph, ph + extra[0], pw, pw + extra[1], -xp.inf)
